@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+// Builds the mediasoup worker offline from the sources vendored in mediasoup@3.8.4's npm tarball,
+// with patches/mediasoup+<version>.patch applied, and caches the binary outside the repo under a
+// key made of the mediasoup version and the patch's hash. A warm cache makes this a no-op; a cold
+// one (new machine, new version, changed patch) rebuilds (~8 min on 2 cores).
+//
+// Prints the cached binary's absolute path as its last line of stdout.
+// Env: MEDIASOUP_WORKER_CACHE (default ~/.cache/cityconf/mediasoup-worker).
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+export function workerCacheKey() {
+  const pkg = JSON.parse(readFileSync(join(root, 'node_modules/mediasoup/package.json'), 'utf8'));
+  const patchFile = join(root, 'patches', `mediasoup+${pkg.version}.patch`);
+  if (!existsSync(patchFile)) {
+    throw new Error(`missing ${patchFile}: mediasoup ${pkg.version} has no offline build patch; pin mediasoup@3.8.4`);
+  }
+  const patchHash = createHash('sha256').update(readFileSync(patchFile)).digest('hex').slice(0, 16);
+  return { version: pkg.version, key: `${pkg.version}-${patchHash}` };
+}
+
+export function workerBinaryPath() {
+  const cacheRoot = process.env.MEDIASOUP_WORKER_CACHE ?? join(homedir(), '.cache/cityconf/mediasoup-worker');
+  return join(cacheRoot, workerCacheKey().key, 'mediasoup-worker');
+}
+
+export function ensureWorker({ log = console.error } = {}) {
+  const binary = workerBinaryPath();
+  if (existsSync(binary)) return binary;
+
+  const workerDir = join(root, 'node_modules/mediasoup/worker');
+  const { key } = workerCacheKey();
+  log(`[mediasoup-worker] cache miss for ${key}: applying patches and building (about 8 minutes on 2 cores)`);
+  execFileSync('npx', ['--no-install', 'patch-package', '--error-on-fail'], { cwd: root, stdio: 'inherit' });
+
+  const env = { ...process.env, PYTHON: 'python3' };
+  delete env.MEDIASOUP_WORKER_BIN; // the Makefile skips the build when it is set
+  execFileSync('make', ['-C', workerDir], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+
+  const built = join(workerDir, 'out/Release/mediasoup-worker');
+  mkdirSync(dirname(binary), { recursive: true });
+  copyFileSync(built, `${binary}.tmp`);
+  renameSync(`${binary}.tmp`, binary);
+  log(`[mediasoup-worker] cached ${binary}`);
+  return binary;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  console.log(ensureWorker());
+}

@@ -1,0 +1,216 @@
+import { EventEmitter } from 'node:events';
+import mediasoup, { type types as ms } from 'mediasoup';
+import type { Logger } from 'pino';
+import type { SfuConfig } from './config.js';
+import { SfuError } from './errors.js';
+
+export type TransportDirection = 'send' | 'recv';
+export type MediaSource = 'camera' | 'microphone' | 'screen';
+
+export interface ProducerAppData {
+  participantId: string;
+  source: MediaSource;
+}
+
+export interface TransportParameters {
+  id: string;
+  iceParameters: ms.IceParameters;
+  iceCandidates: ms.IceCandidate[];
+  dtlsParameters: ms.DtlsParameters;
+}
+
+export interface ProduceOptions {
+  transportId: string;
+  kind: ms.MediaKind;
+  rtpParameters: ms.RtpParameters;
+  source: MediaSource;
+}
+
+export interface ParticipantEvents {
+  /** A consumer closed because its producer or transport went away (not by this participant). */
+  consumerclosed: [consumerId: string];
+  close: [];
+}
+
+/** Where a participant's media router lives; implemented by Meeting. */
+export interface ParticipantHost {
+  readonly router: ms.Router;
+  findProducer(producerId: string): ms.Producer | undefined;
+}
+
+/**
+ * One participant's media: its WebRTC transports and the producers and consumers on them.
+ * Closing the participant closes its transports, which close everything on them.
+ */
+export class Participant extends EventEmitter<ParticipantEvents> {
+  readonly transports = new Map<string, ms.WebRtcTransport>();
+  readonly producers = new Map<string, ms.Producer>();
+  readonly consumers = new Map<string, ms.Consumer>();
+  rtpCapabilities?: ms.RtpCapabilities;
+  private closed = false;
+
+  constructor(
+    readonly id: string,
+    private readonly host: ParticipantHost,
+    private readonly config: SfuConfig,
+    private readonly logger: Logger,
+  ) {
+    super();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  setRtpCapabilities(rtpCapabilities: ms.RtpCapabilities): void {
+    this.rtpCapabilities = rtpCapabilities;
+  }
+
+  async createTransport(direction: TransportDirection): Promise<TransportParameters> {
+    this.assertOpen();
+    const existing = [...this.transports.values()].find((t) => t.appData.direction === direction);
+    if (existing) {
+      throw new SfuError('INVALID_STATE', `a ${direction} transport exists already (${existing.id}); reuse it`);
+    }
+    const transport = await this.host.router.createWebRtcTransport({
+      listenIps: this.config.listenIps,
+      enableUdp: true,
+      enableTcp: true,
+      preferUdp: true,
+      initialAvailableOutgoingBitrate: this.config.initialAvailableOutgoingBitrate,
+      appData: { participantId: this.id, direction },
+    });
+    if (this.closed) {
+      transport.close();
+      this.assertOpen();
+    }
+    if (direction === 'send' && this.config.maxIncomingBitrate > 0) {
+      await transport.setMaxIncomingBitrate(this.config.maxIncomingBitrate);
+    }
+    this.transports.set(transport.id, transport);
+    transport.observer.once('close', () => this.transports.delete(transport.id));
+    transport.on('dtlsstatechange', (state: ms.DtlsState) => {
+      if (state === 'failed' || state === 'closed') {
+        this.logger.warn({ transportId: transport.id, direction, dtlsState: state }, 'transport DTLS ended');
+      }
+    });
+    return {
+      id: transport.id,
+      iceParameters: transport.iceParameters,
+      iceCandidates: transport.iceCandidates,
+      dtlsParameters: transport.dtlsParameters,
+    };
+  }
+
+  async connectTransport(transportId: string, dtlsParameters: ms.DtlsParameters): Promise<void> {
+    await this.media(() => this.transport(transportId).connect({ dtlsParameters }));
+  }
+
+  async restartIce(transportId: string): Promise<ms.IceParameters> {
+    return this.transport(transportId).restartIce();
+  }
+
+  async produce({ transportId, kind, rtpParameters, source }: ProduceOptions): Promise<ms.Producer> {
+    const transport = this.transport(transportId, 'send');
+    const duplicate = [...this.producers.values()].find((p) => (p.appData as ProducerAppData).source === source);
+    if (duplicate) {
+      throw new SfuError('INVALID_STATE', `${source} is being sent already (producer ${duplicate.id}); close it first`);
+    }
+    const appData: ProducerAppData = { participantId: this.id, source };
+    const producer = await this.media(() => transport.produce({ kind, rtpParameters, appData }));
+    this.producers.set(producer.id, producer);
+    producer.observer.once('close', () => this.producers.delete(producer.id));
+    return producer;
+  }
+
+  producer(producerId: string): ms.Producer {
+    const producer = this.producers.get(producerId);
+    if (!producer) throw new SfuError('NOT_FOUND', `no producer ${producerId} of yours in this meeting`);
+    return producer;
+  }
+
+  closeProducer(producerId: string): void {
+    this.producer(producerId).close();
+  }
+
+  /** Creates a paused consumer of another participant's producer on this participant's recv transport. */
+  async consume(producerId: string): Promise<ms.Consumer> {
+    this.assertOpen();
+    if (!this.rtpCapabilities) {
+      throw new SfuError('INVALID_STATE', 'send setRtpCapabilities before consume');
+    }
+    const producer = this.host.findProducer(producerId);
+    if (!producer) throw new SfuError('NOT_FOUND', `no producer ${producerId} in this meeting`);
+    if ((producer.appData as ProducerAppData).participantId === this.id) {
+      throw new SfuError('INVALID_STATE', 'a participant does not consume its own producer; use the local track');
+    }
+    const transport = [...this.transports.values()].find((t) => t.appData.direction === 'recv');
+    if (!transport) throw new SfuError('INVALID_STATE', 'create a recv transport before consume');
+    if (!this.host.router.canConsume({ producerId, rtpCapabilities: this.rtpCapabilities })) {
+      throw new SfuError('UNSUPPORTED', `this device cannot decode ${producer.kind} producer ${producerId} (no common codec)`);
+    }
+    const consumer = await this.media(() =>
+      transport.consume({ producerId, rtpCapabilities: this.rtpCapabilities!, paused: true, appData: producer.appData }),
+    );
+    this.consumers.set(consumer.id, consumer);
+    consumer.observer.once('close', () => this.consumers.delete(consumer.id));
+    const closedByServer = (): void => {
+      consumer.close();
+      this.emit('consumerclosed', consumer.id);
+    };
+    consumer.on('producerclose', closedByServer);
+    consumer.on('transportclose', () => this.consumers.delete(consumer.id));
+    return consumer;
+  }
+
+  consumer(consumerId: string): ms.Consumer {
+    const consumer = this.consumers.get(consumerId);
+    if (!consumer) throw new SfuError('NOT_FOUND', `no consumer ${consumerId} of yours`);
+    return consumer;
+  }
+
+  async setPreferredLayers(consumerId: string, layers: ms.ConsumerLayers): Promise<void> {
+    const consumer = this.consumer(consumerId);
+    if (consumer.type !== 'simulcast' && consumer.type !== 'svc') {
+      throw new SfuError('INVALID_STATE', `consumer ${consumerId} is ${consumer.type}: it has no layers to choose`);
+    }
+    await consumer.setPreferredLayers(layers);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const transport of this.transports.values()) transport.close();
+    this.transports.clear();
+    this.producers.clear();
+    this.consumers.clear();
+    this.emit('close');
+  }
+
+  private transport(transportId: string, direction?: TransportDirection): ms.WebRtcTransport {
+    this.assertOpen();
+    const transport = this.transports.get(transportId);
+    if (!transport) throw new SfuError('NOT_FOUND', `no transport ${transportId} of yours`);
+    if (direction && transport.appData.direction !== direction) {
+      throw new SfuError('INVALID_STATE', `transport ${transportId} is a ${transport.appData.direction} transport, not ${direction}`);
+    }
+    return transport;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new SfuError('INVALID_STATE', `participant ${this.id} has left`);
+  }
+
+  /** Runs a mediasoup call on caller-supplied parameters: its failures are the caller's to fix. */
+  private async media<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof SfuError) throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      if (error instanceof mediasoup.types.UnsupportedError) throw new SfuError('UNSUPPORTED', message);
+      if (error instanceof mediasoup.types.InvalidStateError) throw new SfuError('INVALID_STATE', message);
+      throw new SfuError('MEDIA_ERROR', message);
+    }
+  }
+}

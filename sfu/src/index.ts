@@ -1,0 +1,15 @@
+export { MEDIA_CODECS } from './codecs.js';
+export type { ListenIp, SfuConfig } from './config.js';
+export { SfuError, type SfuErrorCode } from './errors.js';
+export { Meeting, type MeetingCloseReason } from './Meeting.js';
+export {
+  Participant,
+  type MediaSource,
+  type ProduceOptions,
+  type ProducerAppData,
+  type TransportDirection,
+  type TransportParameters,
+} from './Participant.js';
+export { Sfu, type SfuStats } from './Sfu.js';
+export { WorkerPool } from './WorkerPool.js';
+export type { types as mediasoupTypes } from 'mediasoup';

@@ -1,0 +1,76 @@
+import { AccessToken, TokenVerifier, type VideoGrant } from 'livekit-server-sdk';
+import type { AuthConfig } from '../config.js';
+import { ProtocolError } from '../errors.js';
+
+export interface MintOptions {
+  room: string;
+  identity: string;
+  name: string;
+  admin?: boolean;
+  canPublish?: boolean;
+  canSubscribe?: boolean;
+  /** Lifetime in seconds (default 24 h); negative mints an already-expired token (tests). */
+  ttlSeconds?: number;
+}
+
+/** What a verified join token allows. */
+export interface JoinGrant {
+  identity: string;
+  name: string;
+  room: string;
+  canPublish: boolean;
+  canSubscribe: boolean;
+  isAdmin: boolean;
+  /** LiveKit source names ('camera', 'microphone', 'screen_share'); undefined allows all. */
+  canPublishSources?: string[];
+}
+
+/** Mints a LiveKit-format access token (video grant) that this server accepts. */
+export async function mintToken(auth: AuthConfig, options: MintOptions): Promise<string> {
+  const token = new AccessToken(auth.apiKey, auth.apiSecret, {
+    identity: options.identity,
+    name: options.name,
+    ttl: `${options.ttlSeconds ?? 24 * 3600}s`,
+  });
+  token.addGrant({
+    room: options.room,
+    roomJoin: true,
+    canPublish: options.canPublish ?? true,
+    canSubscribe: options.canSubscribe ?? true,
+    roomAdmin: options.admin ?? false,
+  });
+  return token.toJwt();
+}
+
+/**
+ * Verifies a join token for `meetingId`. Tokens minted by the LiveKit CLI or SDKs with the same
+ * key and secret work too. Throws ProtocolError UNAUTHORIZED, TOKEN_EXPIRED or FORBIDDEN.
+ */
+export async function verifyJoinToken(auth: AuthConfig, token: string, meetingId: string): Promise<JoinGrant> {
+  let claims;
+  try {
+    claims = await new TokenVerifier(auth.apiKey, auth.apiSecret).verify(token, 5);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'ERR_JWT_EXPIRED') {
+      throw new ProtocolError('TOKEN_EXPIRED', 'the join token has expired: ask the meeting organiser for a new link');
+    }
+    throw new ProtocolError('UNAUTHORIZED', 'the join token is not valid for this server (malformed, or signed with another key)');
+  }
+  const video: VideoGrant = claims.video ?? {};
+  if (!claims.sub) throw new ProtocolError('UNAUTHORIZED', 'the join token has no identity (sub)');
+  if (!video.roomJoin) throw new ProtocolError('FORBIDDEN', 'the join token does not grant roomJoin');
+  if (video.room !== meetingId) {
+    throw new ProtocolError('FORBIDDEN', `the join token is for meeting "${video.room ?? ''}", not "${meetingId}"`);
+  }
+  return {
+    identity: claims.sub,
+    name: claims.name || claims.sub,
+    room: video.room,
+    // LiveKit's defaults: publishing and subscribing are allowed unless the grant says otherwise.
+    canPublish: video.canPublish ?? true,
+    canSubscribe: video.canSubscribe ?? true,
+    isAdmin: video.roomAdmin ?? false,
+    canPublishSources: video.canPublishSources?.length ? video.canPublishSources.map(String) : undefined,
+  };
+}

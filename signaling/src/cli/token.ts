@@ -1,0 +1,53 @@
+// Prints a join token (LiveKit access-token format) as the last line of stdout.
+//   npm run token -- --room <meetingId> --identity <unitId> --name <显示名> [--admin] [--ttl <hours>]
+//                    [--no-publish] [--no-subscribe]
+import { parseArgs } from 'node:util';
+import { mintToken } from '../auth/tokens.js';
+import { loadConfig } from '../config.js';
+import { meetingIdSchema } from '../protocol.js';
+
+const usage =
+  'usage: npm run token -- --room <meetingId> --identity <unitId> --name <显示名> [--admin] [--ttl <hours>] [--no-publish] [--no-subscribe]';
+
+function fail(message: string): never {
+  console.error(`error: ${message}\n${usage}`);
+  process.exit(2);
+}
+
+let values;
+try {
+  ({ values } = parseArgs({
+    options: {
+      room: { type: 'string' },
+      identity: { type: 'string' },
+      name: { type: 'string' },
+      admin: { type: 'boolean', default: false },
+      ttl: { type: 'string', default: '24' },
+      'no-publish': { type: 'boolean', default: false },
+      'no-subscribe': { type: 'boolean', default: false },
+    },
+    strict: true,
+  }));
+} catch (error) {
+  fail((error as Error).message);
+}
+const { room, identity, name, admin, ttl } = values;
+if (!room || !identity || !name) fail('--room, --identity and --name are required');
+const roomCheck = meetingIdSchema.safeParse(room);
+if (!roomCheck.success) fail(roomCheck.error.issues[0]?.message ?? 'invalid --room');
+const ttlHours = Number(ttl);
+if (!(ttlHours > 0)) fail(`--ttl ${ttl} is invalid: give a positive number of hours`);
+
+const config = loadConfig();
+const token = await mintToken(config.auth, {
+  room,
+  identity,
+  name,
+  admin,
+  canPublish: !values['no-publish'],
+  canSubscribe: !values['no-subscribe'],
+  ttlSeconds: Math.round(ttlHours * 3600),
+});
+const base = `http://localhost:${config.port}`;
+console.error(`入会链接 / Join link: ${base}/m/${encodeURIComponent(room)}?token=${token}`);
+console.log(token);

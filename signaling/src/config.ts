@@ -1,0 +1,83 @@
+import { availableParallelism } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { SfuConfig } from '@cityconf/sfu';
+
+export interface AuthConfig {
+  /** LiveKit-style API key: the JWT's `iss`. */
+  apiKey: string;
+  /** HMAC secret the tokens are signed with. */
+  apiSecret: string;
+}
+
+export interface ServerConfig {
+  host: string;
+  /** HTTP port; 0 picks a free one. */
+  port: number;
+  /** Every persistent file lives here. */
+  dataDir: string;
+  /** The built web client (vite build output). */
+  webClientDir: string;
+  logLevel: string;
+  auth: AuthConfig;
+  sfu: SfuConfig;
+}
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** Development credentials; the server warns when it runs with them. */
+export const DEV_AUTH: AuthConfig = {
+  apiKey: 'devkey',
+  apiSecret: 'cityconf-development-secret-change-me',
+};
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name}=${raw} is invalid: expected a whole number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: readonly T[]): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new Error(`${name}=${raw} is invalid: expected one of ${allowed.join(', ')}`);
+  }
+  return raw as T;
+}
+
+/** Reads the configuration from environment variables (documented in README.md). */
+export function loadConfig(env: Env = process.env): ServerConfig {
+  const rtcMinPort = integer(env, 'RTC_MIN_PORT', 40000, 1024, 65535);
+  const rtcMaxPort = integer(env, 'RTC_MAX_PORT', 49999, 1024, 65535);
+  if (rtcMaxPort <= rtcMinPort) {
+    throw new Error(`RTC_MAX_PORT (${rtcMaxPort}) must be greater than RTC_MIN_PORT (${rtcMinPort})`);
+  }
+  const announcedIp = env.MEDIASOUP_ANNOUNCED_IP || undefined;
+  return {
+    host: env.HOST || '0.0.0.0',
+    port: integer(env, 'PORT', 3000, 0, 65535),
+    dataDir: resolve(env.DATA_DIR || resolve(repoRoot, 'data')),
+    webClientDir: resolve(env.WEB_CLIENT_DIR || resolve(repoRoot, 'web-client/dist')),
+    logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    auth: {
+      apiKey: env.LIVEKIT_API_KEY || DEV_AUTH.apiKey,
+      apiSecret: env.LIVEKIT_API_SECRET || DEV_AUTH.apiSecret,
+    },
+    sfu: {
+      numWorkers: integer(env, 'NUM_WORKERS', availableParallelism(), 1, 256),
+      rtcMinPort,
+      rtcMaxPort,
+      listenIps: [{ ip: env.MEDIASOUP_LISTEN_IP || '127.0.0.1', announcedIp }],
+      workerLogLevel: oneOf(env, 'MEDIASOUP_LOG_LEVEL', 'warn', ['debug', 'warn', 'error', 'none']),
+      initialAvailableOutgoingBitrate: integer(env, 'INITIAL_OUTGOING_BITRATE', 1_000_000, 100_000, 100_000_000),
+      maxIncomingBitrate: integer(env, 'MAX_INCOMING_BITRATE', 3_000_000, 0, 100_000_000),
+    },
+  };
+}

@@ -1,0 +1,105 @@
+import { mkdirSync } from 'node:fs';
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Sfu } from '@cityconf/sfu';
+import { Server as SocketServer } from 'socket.io';
+import { DEV_AUTH, loadConfig, type ServerConfig } from './config.js';
+import { dispatch } from './dispatch.js';
+import { createHttpHandler } from './http.js';
+import { createLogger, type Logger } from './log.js';
+import { MAX_REQUEST_BYTES } from './protocol.js';
+import { Roster } from './Roster.js';
+import { Session } from './Session.js';
+
+export interface RunningServer {
+  /** Base URL, e.g. http://localhost:3000. */
+  url: string;
+  config: ServerConfig;
+  sfu: Sfu;
+  roster: Roster;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+function merge<T>(base: T, overrides: DeepPartial<T> | undefined): T {
+  if (!overrides) return base;
+  const result = { ...base } as Record<string, unknown>;
+  for (const [key, value] of Object.entries(overrides)) {
+    const current = result[key];
+    result[key] =
+      value && typeof value === 'object' && !Array.isArray(value) && current && typeof current === 'object'
+        ? merge(current, value as DeepPartial<typeof current>)
+        : value;
+  }
+  return result as T;
+}
+
+/** Starts the single-node server: worker pool, socket.io signaling and HTTP, all in this process. */
+export async function startServer(overrides?: DeepPartial<ServerConfig>): Promise<RunningServer> {
+  const config = merge(loadConfig(), overrides);
+  const logger = createLogger(config.logLevel);
+  if (config.auth.apiSecret === DEV_AUTH.apiSecret) {
+    logger.warn('using the development API secret: set LIVEKIT_API_KEY and LIVEKIT_API_SECRET in production');
+  }
+  mkdirSync(config.dataDir, { recursive: true });
+
+  const sfu = await Sfu.create(config.sfu, logger);
+  const roster = new Roster();
+  const health = () => {
+    const stats = sfu.stats();
+    return {
+      status: stats.workersAlive === stats.workers ? 'ok' : 'degraded',
+      workers: { configured: stats.workers, alive: stats.workersAlive },
+      meetings: roster.meetingCount,
+      participants: roster.participantCount,
+    };
+  };
+
+  const httpServer: HttpServer = createServer(createHttpHandler({ webClientDir: config.webClientDir, health }));
+  // Frames above maxHttpBufferSize drop the connection; requests between MAX_REQUEST_BYTES and it
+  // get a PAYLOAD_TOO_LARGE answer instead.
+  const io = new SocketServer(httpServer, { maxHttpBufferSize: 4 * MAX_REQUEST_BYTES, serveClient: false });
+
+  io.on('connection', (socket) => {
+    const connectionLogger = logger.child({ socketId: socket.id });
+    const session = new Session(socket, { sfu, roster, auth: config.auth, logger });
+    socket.onAny((event: string, ...args: unknown[]) => {
+      const ack = args.at(-1);
+      if (typeof ack !== 'function') {
+        connectionLogger.debug({ event }, 'ignored a message without acknowledgement callback');
+        return;
+      }
+      const payload = args.length > 1 ? args[0] : undefined;
+      const requestLogger = session.participantId ? connectionLogger.child({ participantId: session.participantId }) : connectionLogger;
+      void dispatch(session, event, payload, requestLogger).then((reply) => ack(reply));
+    });
+    socket.on('disconnect', (reason) => {
+      connectionLogger.debug({ reason, participantId: session.participantId }, 'socket disconnected');
+      session.leave();
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.port, config.host, () => resolve());
+  });
+  const { port } = httpServer.address() as AddressInfo;
+  const url = `http://localhost:${port}`;
+  logger.info({ url, workers: config.sfu.numWorkers, dataDir: config.dataDir }, 'server listening');
+
+  return {
+    url,
+    config: { ...config, port },
+    sfu,
+    roster,
+    logger,
+    async close() {
+      io.disconnectSockets(true);
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+      sfu.close();
+      logger.info('server stopped');
+    },
+  };
+}
