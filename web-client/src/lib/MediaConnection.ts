@@ -1,0 +1,250 @@
+// One joined session on the server: the signaling connection, the mediasoup-client Device, the send
+// and receive transports, and the producers and consumers on them. It owns all of these, and
+// close() closes every one of them. It keeps no meeting state and touches no DOM: MeetingSession
+// decides what to publish and consume.
+import { Device } from 'mediasoup-client';
+import type { types } from 'mediasoup-client';
+import type { JoinReply, MediaSource, TransportReply } from '@cityconf/signaling/protocol';
+import { SignalingClient, SignalingError } from './signaling';
+
+export interface ConsumerAppData extends types.AppData {
+  participantId: string;
+  source: MediaSource;
+}
+
+export interface InboundStats {
+  participantId: string;
+  kind: 'audio' | 'video';
+  framesDecoded: number;
+  packetsReceived: number;
+  bytesReceived: number;
+}
+
+/** Simulcast layers from quarter to full resolution. */
+const CAMERA_ENCODINGS: types.RtpEncodingParameters[] = [
+  { scaleResolutionDownBy: 4, maxBitrate: 100_000 },
+  { scaleResolutionDownBy: 2, maxBitrate: 300_000 },
+  { scaleResolutionDownBy: 1, maxBitrate: 900_000 },
+];
+
+/**
+ * The camera's simulcast layers, as many as its resolution supports. Chrome sends fewer layers
+ * than asked for small pictures (3 from 960×540, 2 from 480×270) and keeps the lowest ones, so a
+ * 320×240 camera given 3 encodings would reach everyone at 80×60: ask for the top layers only.
+ */
+function cameraEncodings(track: MediaStreamTrack): types.RtpEncodingParameters[] {
+  const { width = 1280, height = 720 } = track.getSettings();
+  const pixels = width * height;
+  const layers = pixels >= 960 * 540 ? 3 : pixels >= 480 * 270 ? 2 : 1;
+  return CAMERA_ENCODINGS.slice(CAMERA_ENCODINGS.length - layers);
+}
+
+export class MediaConnection {
+  readonly signaling: SignalingClient;
+  private readonly device = new Device();
+  private sendTransport: types.Transport | null = null;
+  private recvTransport: types.Transport | null = null;
+  private readonly producers = new Map<MediaSource, types.Producer>();
+  private readonly consumers = new Map<string, types.Consumer<ConsumerAppData>>();
+  /** Consumers the server closed before their consume request finished here. */
+  private readonly consumersClosedEarly = new Set<string>();
+  private readonly failureHandlers = new Set<(direction: 'send' | 'recv') => void>();
+  private closed = false;
+
+  constructor(signaling = new SignalingClient()) {
+    this.signaling = signaling;
+  }
+
+  /** Called when a transport's ICE/DTLS connection fails for good (not after close()). */
+  onTransportFailed(handler: (direction: 'send' | 'recv') => void): void {
+    this.failureHandlers.add(handler);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  get canReceive(): boolean {
+    return this.recvTransport !== null && !this.closed;
+  }
+
+  /** join → load the Device with the router's capabilities → tell the server ours. */
+  async join(meetingId: string, token: string): Promise<JoinReply> {
+    const reply = await this.signaling.request('join', { meetingId, token });
+    try {
+      await this.device.load({
+        routerRtpCapabilities: reply.routerRtpCapabilities as types.RtpCapabilities,
+      });
+    } catch (error) {
+      throw new SignalingError('UNSUPPORTED', `cannot load the media device: ${String(error)}`);
+    }
+    const { codecs = [], headerExtensions } = this.device.rtpCapabilities;
+    await this.signaling.request('setRtpCapabilities', { rtpCapabilities: { codecs, headerExtensions } });
+    return reply;
+  }
+
+  async createSendTransport(): Promise<void> {
+    const options = await this.signaling.request('createTransport', { direction: 'send' });
+    this.assertOpen();
+    const transport = this.device.createSendTransport(transportOptions(options));
+    this.handleConnect(transport);
+    transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
+      const source = appData.source as MediaSource;
+      this.signaling
+        .request('produce', { transportId: transport.id, kind, rtpParameters, source })
+        .then(callback, errback);
+    });
+    this.sendTransport = transport;
+  }
+
+  async createRecvTransport(): Promise<void> {
+    const options = await this.signaling.request('createTransport', { direction: 'recv' });
+    this.assertOpen();
+    const transport = this.device.createRecvTransport(transportOptions(options));
+    this.handleConnect(transport);
+    this.recvTransport = transport;
+  }
+
+  canProduce(kind: 'audio' | 'video'): boolean {
+    return this.device.loaded && this.device.canProduce(kind);
+  }
+
+  hasProducer(source: MediaSource): boolean {
+    return this.producers.has(source);
+  }
+
+  /** Publishes a track that the caller owns: closing the producer leaves the track running. */
+  async produce(source: MediaSource, track: MediaStreamTrack, paused: boolean): Promise<void> {
+    const transport = this.sendTransport;
+    if (!transport) throw new SignalingError('INVALID_STATE', 'no send transport');
+    const producer = await transport.produce({
+      track,
+      encodings: source === 'camera' ? cameraEncodings(track) : undefined,
+      codecOptions: source === 'microphone' ? { opusFec: true } : { videoGoogleStartBitrate: 1000 },
+      stopTracks: false,
+      disableTrackOnPause: false,
+      appData: { source },
+    });
+    if (this.closed) {
+      producer.close();
+      return;
+    }
+    this.producers.set(source, producer);
+    if (paused) await this.setProducerPaused(source, true);
+  }
+
+  async setProducerPaused(source: MediaSource, paused: boolean): Promise<void> {
+    const producer = this.producers.get(source);
+    if (!producer) return;
+    if (paused) {
+      producer.pause();
+      await this.signaling.request('pauseProducer', { producerId: producer.id });
+    } else {
+      producer.resume();
+      await this.signaling.request('resumeProducer', { producerId: producer.id });
+    }
+  }
+
+  /** consume (created paused on the server) → local consumer → resumeConsumer. */
+  async consume(producerId: string): Promise<types.Consumer<ConsumerAppData>> {
+    const transport = this.recvTransport;
+    if (!transport) throw new SignalingError('INVALID_STATE', 'no receive transport');
+    const reply = await this.signaling.request('consume', { producerId });
+    const consumer = await transport.consume<ConsumerAppData>({
+      id: reply.id,
+      producerId: reply.producerId,
+      kind: reply.kind,
+      rtpParameters: reply.rtpParameters as types.RtpParameters,
+      appData: { participantId: reply.participantId, source: reply.source },
+    });
+    if (this.closed || this.consumersClosedEarly.delete(consumer.id)) {
+      consumer.close();
+      throw new SignalingError('NOT_FOUND', `consumer ${consumer.id} was closed`);
+    }
+    this.consumers.set(consumer.id, consumer);
+    try {
+      await this.signaling.request('resumeConsumer', { consumerId: consumer.id });
+    } catch (error) {
+      this.closeConsumer(consumer.id);
+      throw error;
+    }
+    return consumer;
+  }
+
+  closeConsumer(consumerId: string): void {
+    const consumer = this.consumers.get(consumerId);
+    if (!consumer) {
+      this.consumersClosedEarly.add(consumerId);
+      return;
+    }
+    consumer.close();
+    this.consumers.delete(consumerId);
+  }
+
+  /** inbound-rtp counters of every consumer, summed per consumer. */
+  async inboundStats(): Promise<InboundStats[]> {
+    const consumers = [...this.consumers.values()].filter((consumer) => !consumer.closed);
+    return Promise.all(
+      consumers.map(async (consumer) => {
+        const totals: InboundStats = {
+          participantId: consumer.appData.participantId,
+          kind: consumer.kind,
+          framesDecoded: 0,
+          packetsReceived: 0,
+          bytesReceived: 0,
+        };
+        const report = await consumer.getStats();
+        report.forEach((stats: Record<string, unknown>) => {
+          if (stats.type !== 'inbound-rtp') return;
+          totals.framesDecoded += numberOr0(stats.framesDecoded);
+          totals.packetsReceived += numberOr0(stats.packetsReceived);
+          totals.bytesReceived += numberOr0(stats.bytesReceived);
+        });
+        return totals;
+      }),
+    );
+  }
+
+  /** Closes everything; `farewell` sends `leave` first without waiting (the page is going away). */
+  close({ farewell = false } = {}): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (farewell) this.signaling.notify('leave', {});
+    for (const consumer of this.consumers.values()) consumer.close();
+    for (const producer of this.producers.values()) producer.close();
+    this.sendTransport?.close();
+    this.recvTransport?.close();
+    this.consumers.clear();
+    this.producers.clear();
+    this.signaling.close();
+  }
+
+  private handleConnect(transport: types.Transport): void {
+    transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+      this.signaling
+        .request('connectTransport', { transportId: transport.id, dtlsParameters })
+        .then(() => callback(), errback);
+    });
+    transport.on('connectionstatechange', (state) => {
+      if (state !== 'failed' || this.closed) return;
+      for (const handler of this.failureHandlers) handler(transport.direction);
+    });
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new SignalingError('DISCONNECTED', 'connection closed');
+  }
+}
+
+function transportOptions(reply: TransportReply): types.TransportOptions {
+  return {
+    id: reply.id,
+    iceParameters: reply.iceParameters as types.IceParameters,
+    iceCandidates: reply.iceCandidates as types.IceCandidate[],
+    dtlsParameters: reply.dtlsParameters as types.DtlsParameters,
+  };
+}
+
+function numberOr0(value: unknown): number {
+  return typeof value === 'number' ? value : 0;
+}

@@ -1,0 +1,492 @@
+// The meeting as the user sees it: joining, the participants and their media, the local camera and
+// microphone, leaving, and joining again after a lost connection. Each join runs on a fresh
+// MediaConnection; losing it tears down all remote media and schedules a rejoin. No DOM here:
+// views subscribe to immutable SessionState snapshots.
+import type {
+  JoinReply,
+  MediaSource,
+  ParticipantInfo,
+  Permissions,
+  ProducerInfo,
+  ServerEventName,
+  ServerEvents,
+} from '@cityconf/signaling/protocol';
+import { LocalMedia, type LocalSource } from './LocalMedia';
+import { describeError, log } from './log';
+import { MediaConnection, type InboundStats } from './MediaConnection';
+import { SignalingError } from './signaling';
+
+export type Phase = 'idle' | 'joining' | 'joined' | 'left' | 'error';
+/** Why the session is rejoining by itself. */
+export type Notice = 'disconnected' | 'mediaServerRestarted';
+export type EndReason = 'left' | 'sessionReplaced';
+
+export interface RemoteMedia {
+  producerId: string;
+  kind: 'audio' | 'video';
+  source: MediaSource;
+  paused: boolean;
+  /** Set once the consumer is running. */
+  track: MediaStreamTrack | null;
+}
+
+export interface RemoteParticipant {
+  id: string;
+  identity: string;
+  name: string;
+  isAdmin: boolean;
+  media: RemoteMedia[];
+}
+
+export interface LocalState {
+  cameraTrack: MediaStreamTrack | null;
+  cameraOn: boolean;
+  microphoneOn: boolean;
+  /** Why a camera or microphone could not be opened. */
+  mediaError: string | null;
+}
+
+export interface SessionError {
+  code: string;
+  message: string;
+}
+
+export interface SessionState {
+  phase: Phase;
+  meetingId: string;
+  self: Omit<ParticipantInfo, 'producers'> | null;
+  permissions: Permissions | null;
+  participants: RemoteParticipant[];
+  local: LocalState;
+  error: SessionError | null;
+  notice: Notice | null;
+  endReason: EndReason | null;
+}
+
+export type MediaPreferences = Record<LocalSource, boolean>;
+
+interface ProducerRecord extends ProducerInfo {
+  consumerId: string | null;
+  consuming: boolean;
+  track: MediaStreamTrack | null;
+}
+
+interface ParticipantRecord {
+  info: Omit<ParticipantInfo, 'producers'>;
+  producers: Map<string, ProducerRecord>;
+}
+
+const LOCAL_SOURCES: readonly LocalSource[] = ['camera', 'microphone'];
+const FIRST_RETRY_DELAY_MS = 1_000;
+const MAX_RETRY_DELAY_MS = 8_000;
+const MEDIA_RESTART_REJOIN_DELAY_MS = 1_500;
+const LEAVE_TIMEOUT_MS = 3_000;
+/** Errors after which joining again may succeed. */
+const TRANSIENT_CODES = new Set(['TIMEOUT', 'CONNECTION_FAILED', 'DISCONNECTED', 'INTERNAL']);
+
+export class MeetingSession {
+  private readonly localMedia = new LocalMedia();
+  private readonly participants = new Map<string, ParticipantRecord>();
+  private readonly listeners = new Set<(state: SessionState) => void>();
+  private connection: MediaConnection | null = null;
+  private phase: Phase = 'idle';
+  private self: SessionState['self'] = null;
+  private permissions: Permissions | null = null;
+  private error: SessionError | null = null;
+  private notice: Notice | null = null;
+  private endReason: EndReason | null = null;
+  private mediaError: string | null = null;
+  private wanted: MediaPreferences = { camera: true, microphone: true };
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private retryDelayMs = FIRST_RETRY_DELAY_MS;
+  /** Publishing and camera/microphone switches run one at a time. */
+  private mediaQueue: Promise<void> = Promise.resolve();
+  private emitScheduled = false;
+
+  constructor(
+    readonly meetingId: string,
+    private readonly token: string,
+  ) {}
+
+  get state(): SessionState {
+    return this.snapshot();
+  }
+
+  /** Calls `listener` now and after every change; returns the unsubscribe function. */
+  subscribe(listener: (state: SessionState) => void): () => void {
+    this.listeners.add(listener);
+    listener(this.snapshot());
+    return () => this.listeners.delete(listener);
+  }
+
+  async join(preferences: MediaPreferences = this.wanted): Promise<void> {
+    if (this.phase === 'joining' || this.phase === 'joined') return;
+    this.wanted = { ...preferences };
+    this.error = null;
+    this.notice = null;
+    this.endReason = null;
+    this.retryDelayMs = FIRST_RETRY_DELAY_MS;
+    await this.connect({ isRetry: false });
+  }
+
+  async leave(): Promise<void> {
+    const connection = this.detachConnection();
+    this.end('left');
+    if (!connection) return;
+    try {
+      await connection.signaling.request('leave', {}, { timeoutMs: LEAVE_TIMEOUT_MS });
+    } catch (error) {
+      log.warn('leave-failed', { meetingId: this.meetingId, error: describeError(error) });
+    } finally {
+      connection.close();
+    }
+  }
+
+  /** For `pagehide`: says goodbye without waiting and releases devices and transports. */
+  dispose(): void {
+    this.detachConnection()?.close({ farewell: true });
+    this.end('left');
+  }
+
+  setCameraEnabled(enabled: boolean): Promise<void> {
+    return this.enqueueMedia(() => this.applySourceEnabled('camera', enabled));
+  }
+
+  setMicrophoneEnabled(enabled: boolean): Promise<void> {
+    return this.enqueueMedia(() => this.applySourceEnabled('microphone', enabled));
+  }
+
+  async inboundStats(): Promise<InboundStats[]> {
+    return this.connection?.inboundStats() ?? [];
+  }
+
+  // ---- joining and losing the connection ----------------------------------------------------
+
+  private async connect({ isRetry }: { isRetry: boolean }): Promise<void> {
+    this.clearRetry();
+    this.phase = 'joining';
+    this.emit();
+    const connection = new MediaConnection();
+    this.connection = connection;
+    const startEvents = this.listen(connection);
+    connection.signaling.onDisconnect((reason) => {
+      log.warn('disconnected', { meetingId: this.meetingId, reason });
+      this.connectionLost(connection, 'disconnected', this.nextRetryDelay());
+    });
+    // A media path that fails for good (e.g. the network changed) is rebuilt by joining again.
+    connection.onTransportFailed((direction) => {
+      log.warn('transport-failed', { meetingId: this.meetingId, direction });
+      this.connectionLost(connection, 'disconnected', this.nextRetryDelay());
+    });
+    try {
+      const reply = await connection.join(this.meetingId, this.token);
+      if (connection !== this.connection) return;
+      this.applyJoinReply(reply);
+      startEvents();
+      log.info('joined', { meetingId: this.meetingId, participantId: reply.self.id });
+      await Promise.all([
+        reply.permissions.canPublish && this.enqueueMedia(() => this.publish(connection)),
+        reply.permissions.canSubscribe && this.startReceiving(connection),
+      ]);
+    } catch (error) {
+      if (connection !== this.connection) return; // left, or already handled as a lost connection
+      this.closeConnection();
+      const sessionError = toSessionError(error);
+      log.warn('join-failed', { meetingId: this.meetingId, ...sessionError });
+      if (isRetry && TRANSIENT_CODES.has(sessionError.code)) {
+        this.scheduleRetry(this.nextRetryDelay());
+        return;
+      }
+      this.localMedia.stop();
+      this.phase = 'error';
+      this.error = sessionError;
+      this.notice = null;
+      this.emit();
+    }
+  }
+
+  private applyJoinReply(reply: JoinReply): void {
+    const { producers: _ownProducers, ...self } = reply.self;
+    this.self = self;
+    this.permissions = reply.permissions;
+    this.participants.clear();
+    for (const participant of reply.participants) {
+      if (participant.id !== self.id) this.upsertParticipant(participant);
+    }
+    this.phase = 'joined';
+    this.notice = null;
+    this.retryDelayMs = FIRST_RETRY_DELAY_MS;
+    this.emit();
+  }
+
+  private connectionLost(connection: MediaConnection, notice: Notice, delayMs: number): void {
+    if (connection !== this.connection) return;
+    this.closeConnection();
+    this.phase = 'joining';
+    this.notice = notice;
+    this.emit();
+    this.scheduleRetry(delayMs);
+  }
+
+  private scheduleRetry(delayMs: number): void {
+    this.clearRetry();
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      void this.connect({ isRetry: true });
+    }, delayMs);
+  }
+
+  private nextRetryDelay(): number {
+    const delay = this.retryDelayMs;
+    this.retryDelayMs = Math.min(this.retryDelayMs * 2, MAX_RETRY_DELAY_MS);
+    return delay;
+  }
+
+  private clearRetry(): void {
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+  }
+
+  /** Forgets the current connection (its events are ignored from now on) and returns it. */
+  private detachConnection(): MediaConnection | null {
+    this.clearRetry();
+    const connection = this.connection;
+    this.connection = null;
+    this.participants.clear();
+    return connection;
+  }
+
+  private closeConnection(): void {
+    this.detachConnection()?.close();
+  }
+
+  private end(reason: EndReason): void {
+    this.localMedia.stop();
+    this.phase = 'left';
+    this.endReason = reason;
+    this.notice = null;
+    this.emit();
+  }
+
+  // ---- publishing ---------------------------------------------------------------------------
+
+  private async publish(connection: MediaConnection): Promise<void> {
+    await connection.createSendTransport();
+    await this.openWantedSources();
+    for (const source of LOCAL_SOURCES) {
+      const track = this.localMedia.track(source);
+      if (!track || !connection.canProduce(track.kind === 'video' ? 'video' : 'audio')) continue;
+      try {
+        await connection.produce(source, track, !this.wanted[source]);
+      } catch (error) {
+        if (connection.isClosed) return;
+        log.warn('produce-failed', { meetingId: this.meetingId, source, error: describeError(error) });
+        this.mediaError = describeError(error);
+        this.emit();
+      }
+    }
+  }
+
+  private async openWantedSources(): Promise<void> {
+    const { failed, error } = await this.localMedia.open(LOCAL_SOURCES.filter((source) => this.wanted[source]));
+    for (const source of failed) this.wanted[source] = false;
+    this.mediaError = failed.length > 0 ? describeError(error) : null;
+    for (const source of LOCAL_SOURCES) this.localMedia.setEnabled(source, this.wanted[source]);
+    this.emit();
+  }
+
+  private async applySourceEnabled(source: LocalSource, enabled: boolean): Promise<void> {
+    this.wanted[source] = enabled;
+    if (enabled && !this.localMedia.track(source)) await this.openWantedSources();
+    this.localMedia.setEnabled(source, this.wanted[source]);
+    this.emit();
+    const connection = this.connection;
+    const track = this.localMedia.track(source);
+    if (!connection || !track || this.phase !== 'joined' || !this.permissions?.canPublish) return;
+    try {
+      if (connection.hasProducer(source)) await connection.setProducerPaused(source, !this.wanted[source]);
+      else if (this.wanted[source]) await connection.produce(source, track, false);
+    } catch (error) {
+      if (!connection.isClosed) log.warn('media-switch-failed', { source, error: describeError(error) });
+    }
+  }
+
+  private enqueueMedia(task: () => Promise<void>): Promise<void> {
+    const run = this.mediaQueue.then(task);
+    this.mediaQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  // ---- subscribing --------------------------------------------------------------------------
+
+  private async startReceiving(connection: MediaConnection): Promise<void> {
+    await connection.createRecvTransport();
+    for (const participant of this.participants.values()) {
+      for (const producer of participant.producers.values()) void this.consume(connection, participant.info.id, producer.id);
+    }
+  }
+
+  private async consume(connection: MediaConnection, participantId: string, producerId: string): Promise<void> {
+    const record = this.producerRecord(participantId, producerId);
+    if (!record || record.consuming || record.consumerId || !connection.canReceive) return;
+    record.consuming = true;
+    try {
+      const consumer = await connection.consume(producerId);
+      if (connection !== this.connection || this.producerRecord(participantId, producerId) !== record) {
+        connection.closeConsumer(consumer.id);
+        return;
+      }
+      record.consumerId = consumer.id;
+      record.track = consumer.track;
+      this.emit();
+    } catch (error) {
+      // NOT_FOUND is normal when the producer closed meanwhile; its producerClosed event follows.
+      if (!connection.isClosed) log.warn('consume-failed', { participantId, producerId, error: describeError(error) });
+    } finally {
+      record.consuming = false;
+    }
+  }
+
+  // ---- server events ------------------------------------------------------------------------
+
+  /**
+   * Subscribes to the server's events on `connection`. They are held back until the returned
+   * function is called, so that none is applied before the join reply.
+   */
+  private listen(connection: MediaConnection): () => void {
+    let heldBack: Array<() => void> | null = [];
+    const on = <E extends ServerEventName>(event: E, handle: (payload: ServerEvents[E]) => void): void => {
+      connection.signaling.on(event, (payload) => {
+        const run = (): void => {
+          if (connection === this.connection) handle(payload);
+        };
+        if (heldBack) heldBack.push(run);
+        else run();
+      });
+    };
+    on('participantJoined', ({ participant }) => {
+      if (participant.id === this.self?.id) return;
+      this.upsertParticipant(participant);
+      this.emit();
+      for (const producer of participant.producers) void this.consume(connection, participant.id, producer.id);
+    });
+    on('participantLeft', ({ participantId }) => {
+      const participant = this.participants.get(participantId);
+      if (!participant) return;
+      for (const producer of participant.producers.values()) {
+        if (producer.consumerId) connection.closeConsumer(producer.consumerId);
+      }
+      this.participants.delete(participantId);
+      this.emit();
+    });
+    on('producerAdded', ({ participantId, producer }) => {
+      const participant = this.participants.get(participantId);
+      if (!participant || participant.producers.has(producer.id)) return;
+      participant.producers.set(producer.id, newProducerRecord(producer));
+      this.emit();
+      void this.consume(connection, participantId, producer.id);
+    });
+    on('producerUpdated', ({ participantId, producerId, paused }) => {
+      const record = this.producerRecord(participantId, producerId);
+      if (!record) return;
+      record.paused = paused;
+      this.emit();
+    });
+    on('producerClosed', ({ participantId, producerId }) => {
+      const record = this.producerRecord(participantId, producerId);
+      if (!record) return;
+      if (record.consumerId) connection.closeConsumer(record.consumerId);
+      this.participants.get(participantId)?.producers.delete(producerId);
+      this.emit();
+    });
+    on('consumerClosed', ({ consumerId }) => {
+      connection.closeConsumer(consumerId);
+      for (const participant of this.participants.values()) {
+        for (const record of participant.producers.values()) {
+          if (record.consumerId !== consumerId) continue;
+          record.consumerId = null;
+          record.track = null;
+          this.emit();
+        }
+      }
+    });
+    on('sessionEnded', ({ reason, message }) => {
+      log.warn('session-ended', { meetingId: this.meetingId, reason, message });
+      if (reason === 'MEDIA_SERVER_RESTARTED') {
+        this.connectionLost(connection, 'mediaServerRestarted', MEDIA_RESTART_REJOIN_DELAY_MS);
+      } else {
+        this.closeConnection();
+        this.end('sessionReplaced');
+      }
+    });
+    return () => {
+      const queued = heldBack ?? [];
+      heldBack = null;
+      for (const run of queued) run();
+    };
+  }
+
+  private upsertParticipant({ producers, ...info }: ParticipantInfo): void {
+    const existing = this.participants.get(info.id);
+    const record: ParticipantRecord = existing ?? { info, producers: new Map() };
+    record.info = info;
+    for (const producer of producers) {
+      if (!record.producers.has(producer.id)) record.producers.set(producer.id, newProducerRecord(producer));
+    }
+    this.participants.set(info.id, record);
+  }
+
+  private producerRecord(participantId: string, producerId: string): ProducerRecord | undefined {
+    return this.participants.get(participantId)?.producers.get(producerId);
+  }
+
+  // ---- state snapshots ------------------------------------------------------------------------
+
+  /** Notifies listeners once per microtask, however many changes were made. */
+  private emit(): void {
+    if (this.emitScheduled) return;
+    this.emitScheduled = true;
+    queueMicrotask(() => {
+      this.emitScheduled = false;
+      const state = this.snapshot();
+      for (const listener of this.listeners) listener(state);
+    });
+  }
+
+  private snapshot(): SessionState {
+    return {
+      phase: this.phase,
+      meetingId: this.meetingId,
+      self: this.self,
+      permissions: this.permissions,
+      participants: [...this.participants.values()].map(({ info, producers }) => ({
+        ...info,
+        media: [...producers.values()].map(({ id, kind, source, paused, track }) => ({
+          producerId: id,
+          kind,
+          source,
+          paused,
+          track,
+        })),
+      })),
+      local: {
+        cameraTrack: this.localMedia.track('camera'),
+        cameraOn: this.localMedia.isEnabled('camera'),
+        microphoneOn: this.localMedia.isEnabled('microphone'),
+        mediaError: this.mediaError,
+      },
+      error: this.error,
+      notice: this.notice,
+      endReason: this.endReason,
+    };
+  }
+}
+
+function newProducerRecord(producer: ProducerInfo): ProducerRecord {
+  return { ...producer, consumerId: null, consuming: false, track: null };
+}
+
+function toSessionError(error: unknown): SessionError {
+  if (error instanceof SignalingError) return { code: error.code, message: error.message };
+  return { code: 'CLIENT_ERROR', message: describeError(error) };
+}
