@@ -8,7 +8,7 @@
 // Env: MEDIASOUP_WORKER_CACHE (default ~/.cache/cityconf/mediasoup-worker).
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, renameSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,10 +41,19 @@ export function ensureWorker({ log = console.error } = {}) {
 
   const env = { ...process.env, PYTHON: 'python3' };
   delete env.MEDIASOUP_WORKER_BIN; // the Makefile skips the build when it is set
-  execFileSync('make', ['-C', workerDir], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  mkdirSync(dirname(binary), { recursive: true });
+  const buildLog = `${dirname(binary)}.build.log`;
+  const logFd = openSync(buildLog, 'w');
+  try {
+    execFileSync('make', ['-C', workerDir], { env, stdio: ['ignore', logFd, logFd] });
+  } catch (error) {
+    const tail = readFileSync(buildLog, 'utf8').split('\n').slice(-40).join('\n');
+    throw new Error(`mediasoup worker build failed (full log: ${buildLog}):\n${tail}`, { cause: error });
+  } finally {
+    closeSync(logFd);
+  }
 
   const built = join(workerDir, 'out/Release/mediasoup-worker');
-  mkdirSync(dirname(binary), { recursive: true });
   copyFileSync(built, `${binary}.tmp`);
   renameSync(`${binary}.tmp`, binary);
   log(`[mediasoup-worker] cached ${binary}`);

@@ -66,7 +66,7 @@ function newestMtime(path) {
 function ensureWebClient() {
   const web = join(root, 'web-client');
   const built = join(web, 'dist/index.html');
-  const inputs = ['src', 'index.html', 'vite.config.ts', 'package.json', '../signaling/src/protocol.ts'];
+  const inputs = ['src', 'index.html', 'vite.config.ts', 'svelte.config.js', 'tsconfig.json', 'package.json', '../signaling/src/protocol.ts'];
   const newestInput = Math.max(...inputs.map((input) => join(web, input)).filter(existsSync).map(newestMtime));
   if (existsSync(built) && statSync(built).mtimeMs >= newestInput) return;
   log('building the web client (vite build)');

@@ -12,10 +12,13 @@ export interface ProducerAppData {
   source: MediaSource;
 }
 
+/** mediasoup 3.8's candidate plus `address`, the name newer mediasoup-client versions read. */
+export type IceCandidate = ms.IceCandidate & { address: string };
+
 export interface TransportParameters {
   id: string;
   iceParameters: ms.IceParameters;
-  iceCandidates: ms.IceCandidate[];
+  iceCandidates: IceCandidate[];
   dtlsParameters: ms.DtlsParameters;
 }
 
@@ -97,7 +100,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     return {
       id: transport.id,
       iceParameters: transport.iceParameters,
-      iceCandidates: transport.iceCandidates,
+      iceCandidates: transport.iceCandidates.map((candidate) => ({ ...candidate, address: candidate.ip })),
       dtlsParameters: transport.dtlsParameters,
     };
   }

@@ -64,7 +64,7 @@ export class Session {
     return this.joined?.participant.id;
   }
 
-  /** The request handlers; payloads arrive validated against protocol.requestSchemas. */
+  /** The request handlers; payloads arrive validated against requestSchemas (protocol-schemas.ts). */
   readonly handlers: Handlers = {
     join: async ({ meetingId, token }) => {
       if (this.joined || this.joining) {

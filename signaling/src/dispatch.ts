@@ -2,7 +2,8 @@ import { SfuError } from '@cityconf/sfu';
 import { z } from 'zod';
 import { ProtocolError } from './errors.js';
 import type { Logger } from './log.js';
-import { MAX_REQUEST_BYTES, requestSchemas, type Ack, type RequestName } from './protocol.js';
+import { requestSchemas } from './protocol-schemas.js';
+import { MAX_REQUEST_BYTES, type Ack, type RequestName } from './protocol.js';
 import type { Session } from './Session.js';
 
 const isRequestName = (name: string): name is RequestName => Object.hasOwn(requestSchemas, name);

@@ -1,7 +1,9 @@
 // The signaling protocol: every message between the web client and the server, in one place.
-// The server validates every inbound request with these schemas; the client imports the same
-// module for its types. Documented with examples in signaling/PROTOCOL.md.
-import { z } from 'zod';
+// This module has no runtime dependencies, so the web client imports it as is; the zod schemas
+// that the server validates every request with are in protocol-schemas.ts, and the request
+// payload types are inferred from them. Documented with examples in signaling/PROTOCOL.md.
+import type { z } from 'zod';
+import type { dtlsParametersSchema, requestSchemas, rtpCapabilitiesSchema, rtpParametersSchema } from './protocol-schemas.js';
 
 /** Bumped when a message changes incompatibly; sent in the join reply. */
 export const PROTOCOL_VERSION = 1;
@@ -34,77 +36,15 @@ export interface ProtocolErrorBody {
 
 export type Ack<T> = { ok: true; data: T } | { ok: false; error: ProtocolErrorBody };
 
-// ---- shared value schemas ------------------------------------------------------------------
-
-const id = z.string().min(1).max(128);
 /** Meeting ids appear in URLs (/m/<meetingId>) and tokens: keep them URL-safe. */
-export const meetingIdSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'meetingId must be 1–64 characters of A–Z a–z 0–9 _ . -');
+export const MEETING_ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 
-export const mediaSourceSchema = z.enum(['camera', 'microphone', 'screen']);
-export type MediaSource = z.infer<typeof mediaSourceSchema>;
-
-// mediasoup validates RTP/DTLS structures in depth; these schemas check the outer shape so that
-// garbage is refused before it reaches the SFU.
-const rtpCodecParameters = z.looseObject({
-  mimeType: z.string().regex(/^(audio|video)\/[A-Za-z0-9.-]+$/),
-  payloadType: z.number().int().min(0).max(127),
-  clockRate: z.number().int().positive(),
-  channels: z.number().int().positive().optional(),
-  parameters: z.record(z.string(), z.unknown()).optional(),
-  rtcpFeedback: z.array(z.looseObject({ type: z.string(), parameter: z.string().optional() })).optional(),
-});
-export const rtpParametersSchema = z.looseObject({
-  mid: z.string().optional(),
-  codecs: z.array(rtpCodecParameters).min(1).max(32),
-  headerExtensions: z.array(z.looseObject({ uri: z.string(), id: z.number().int() })).max(32).optional(),
-  encodings: z.array(z.looseObject({})).max(8).optional(),
-  rtcp: z.looseObject({}).optional(),
-});
-export const rtpCapabilitiesSchema = z.looseObject({
-  codecs: z.array(z.looseObject({ kind: z.enum(['audio', 'video']), mimeType: z.string(), clockRate: z.number() })).max(64),
-  headerExtensions: z.array(z.looseObject({})).max(64).optional(),
-});
-export const dtlsParametersSchema = z.looseObject({
-  role: z.enum(['auto', 'client', 'server']).optional(),
-  fingerprints: z.array(z.looseObject({ algorithm: z.string(), value: z.string() })).min(1).max(8),
-});
+export const MEDIA_SOURCES = ['camera', 'microphone', 'screen'] as const;
+export type MediaSource = (typeof MEDIA_SOURCES)[number];
 
 export type RtpParameters = z.infer<typeof rtpParametersSchema>;
 export type RtpCapabilities = z.infer<typeof rtpCapabilitiesSchema>;
 export type DtlsParameters = z.infer<typeof dtlsParametersSchema>;
-
-// ---- requests (client → server, acknowledged) -----------------------------------------------
-
-export const requestSchemas = {
-  /** Enter a meeting. The token's room grant must equal meetingId. */
-  join: z.strictObject({ meetingId: meetingIdSchema, token: z.string().min(1).max(8192) }),
-  /** The client's device.rtpCapabilities; needed before consume. */
-  setRtpCapabilities: z.strictObject({ rtpCapabilities: rtpCapabilitiesSchema }),
-  createTransport: z.strictObject({ direction: z.enum(['send', 'recv']) }),
-  connectTransport: z.strictObject({ transportId: id, dtlsParameters: dtlsParametersSchema }),
-  restartIce: z.strictObject({ transportId: id }),
-  produce: z.strictObject({
-    transportId: id,
-    kind: z.enum(['audio', 'video']),
-    rtpParameters: rtpParametersSchema,
-    source: mediaSourceSchema,
-  }),
-  pauseProducer: z.strictObject({ producerId: id }),
-  resumeProducer: z.strictObject({ producerId: id }),
-  closeProducer: z.strictObject({ producerId: id }),
-  /** Creates a consumer on the recv transport, paused; call resumeConsumer once it is set up. */
-  consume: z.strictObject({ producerId: id }),
-  resumeConsumer: z.strictObject({ consumerId: id }),
-  pauseConsumer: z.strictObject({ consumerId: id }),
-  setPreferredLayers: z.strictObject({
-    consumerId: id,
-    spatialLayer: z.number().int().min(0).max(3),
-    temporalLayer: z.number().int().min(0).max(3).optional(),
-  }),
-  leave: z.strictObject({}),
-} as const;
 
 export type RequestName = keyof typeof requestSchemas;
 export type RequestPayload<N extends RequestName> = z.infer<(typeof requestSchemas)[N]>;
@@ -144,10 +84,28 @@ export interface JoinReply {
   participants: ParticipantInfo[];
 }
 
+export interface IceParameters {
+  usernameFragment: string;
+  password: string;
+  iceLite?: boolean;
+}
+
+export interface IceCandidate {
+  foundation: string;
+  priority: number;
+  /** Same as `ip`; newer mediasoup-client versions read `address`. */
+  address: string;
+  ip: string;
+  protocol: 'udp' | 'tcp';
+  port: number;
+  type: 'host';
+  tcpType?: 'passive';
+}
+
 export interface TransportReply {
   id: string;
-  iceParameters: unknown;
-  iceCandidates: unknown[];
+  iceParameters: IceParameters;
+  iceCandidates: IceCandidate[];
   dtlsParameters: DtlsParameters;
 }
 
@@ -167,7 +125,7 @@ export interface RequestReplies {
   setRtpCapabilities: Record<string, never>;
   createTransport: TransportReply;
   connectTransport: Record<string, never>;
-  restartIce: { iceParameters: unknown };
+  restartIce: { iceParameters: IceParameters };
   produce: { id: string };
   pauseProducer: Record<string, never>;
   resumeProducer: Record<string, never>;

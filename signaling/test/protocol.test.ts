@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { meetingIdSchema, requestSchemas } from '../src/protocol.js';
+import { meetingIdSchema, requestSchemas } from '../src/protocol-schemas.js';
 import { fakeDtlsParameters, opusParameters } from './fixtures.js';
 
 const accepts = (name: keyof typeof requestSchemas, payload: unknown) => requestSchemas[name].safeParse(payload).success;

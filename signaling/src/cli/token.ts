@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { mintToken } from '../auth/tokens.js';
 import { loadConfig } from '../config.js';
-import { meetingIdSchema } from '../protocol.js';
+import { meetingIdSchema } from '../protocol-schemas.js';
 
 const usage =
   'usage: npm run token -- --room <meetingId> --identity <unitId> --name <显示名> [--admin] [--ttl <hours>] [--no-publish] [--no-subscribe]';

@@ -239,8 +239,8 @@ export class MediaConnection {
 function transportOptions(reply: TransportReply): types.TransportOptions {
   return {
     id: reply.id,
-    iceParameters: reply.iceParameters as types.IceParameters,
-    iceCandidates: reply.iceCandidates as types.IceCandidate[],
+    iceParameters: reply.iceParameters,
+    iceCandidates: reply.iceCandidates,
     dtlsParameters: reply.dtlsParameters as types.DtlsParameters,
   };
 }

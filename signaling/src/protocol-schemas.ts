@@ -1,0 +1,69 @@
+// Runtime validation of every request the server accepts (zod). The wire types in protocol.ts are
+// inferred from these schemas; the web client never loads this module.
+import { z } from 'zod';
+import { MEDIA_SOURCES, MEETING_ID_PATTERN } from './protocol.js';
+
+const id = z.string().min(1).max(128);
+export const meetingIdSchema = z
+  .string()
+  .regex(MEETING_ID_PATTERN, 'meetingId must be 1–64 characters of A–Z a–z 0–9 _ . -');
+
+export const mediaSourceSchema = z.enum(MEDIA_SOURCES);
+
+// mediasoup validates RTP/DTLS structures in depth; these schemas check the outer shape so that
+// garbage is refused before it reaches the SFU.
+const rtpCodecParameters = z.looseObject({
+  mimeType: z.string().regex(/^(audio|video)\/[A-Za-z0-9.-]+$/),
+  payloadType: z.number().int().min(0).max(127),
+  clockRate: z.number().int().positive(),
+  channels: z.number().int().positive().optional(),
+  parameters: z.record(z.string(), z.unknown()).optional(),
+  rtcpFeedback: z.array(z.looseObject({ type: z.string(), parameter: z.string().optional() })).optional(),
+});
+export const rtpParametersSchema = z.looseObject({
+  mid: z.string().optional(),
+  codecs: z.array(rtpCodecParameters).min(1).max(32),
+  headerExtensions: z.array(z.looseObject({ uri: z.string(), id: z.number().int() })).max(32).optional(),
+  encodings: z.array(z.looseObject({})).max(8).optional(),
+  rtcp: z.looseObject({}).optional(),
+});
+export const rtpCapabilitiesSchema = z.looseObject({
+  codecs: z.array(z.looseObject({ kind: z.enum(['audio', 'video']), mimeType: z.string(), clockRate: z.number() })).max(64),
+  headerExtensions: z.array(z.looseObject({})).max(64).optional(),
+});
+export const dtlsParametersSchema = z.looseObject({
+  role: z.enum(['auto', 'client', 'server']).optional(),
+  fingerprints: z.array(z.looseObject({ algorithm: z.string(), value: z.string() })).min(1).max(8),
+});
+
+
+// ---- requests (client → server, acknowledged) -----------------------------------------------
+
+export const requestSchemas = {
+  /** Enter a meeting. The token's room grant must equal meetingId. */
+  join: z.strictObject({ meetingId: meetingIdSchema, token: z.string().min(1).max(8192) }),
+  /** The client's device.rtpCapabilities; needed before consume. */
+  setRtpCapabilities: z.strictObject({ rtpCapabilities: rtpCapabilitiesSchema }),
+  createTransport: z.strictObject({ direction: z.enum(['send', 'recv']) }),
+  connectTransport: z.strictObject({ transportId: id, dtlsParameters: dtlsParametersSchema }),
+  restartIce: z.strictObject({ transportId: id }),
+  produce: z.strictObject({
+    transportId: id,
+    kind: z.enum(['audio', 'video']),
+    rtpParameters: rtpParametersSchema,
+    source: mediaSourceSchema,
+  }),
+  pauseProducer: z.strictObject({ producerId: id }),
+  resumeProducer: z.strictObject({ producerId: id }),
+  closeProducer: z.strictObject({ producerId: id }),
+  /** Creates a consumer on the recv transport, paused; call resumeConsumer once it is set up. */
+  consume: z.strictObject({ producerId: id }),
+  resumeConsumer: z.strictObject({ consumerId: id }),
+  pauseConsumer: z.strictObject({ consumerId: id }),
+  setPreferredLayers: z.strictObject({
+    consumerId: id,
+    spatialLayer: z.number().int().min(0).max(3),
+    temporalLayer: z.number().int().min(0).max(3).optional(),
+  }),
+  leave: z.strictObject({}),
+} as const;
