@@ -8,7 +8,7 @@
 // Env: MEDIASOUP_WORKER_CACHE (default ~/.cache/cityconf/mediasoup-worker).
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, renameSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +39,11 @@ export function ensureWorker({ log = console.error } = {}) {
   log(`[mediasoup-worker] cache miss for ${key}: applying patches and building (about 8 minutes on 2 cores)`);
   execFileSync('npx', ['--no-install', 'patch-package', '--error-on-fail'], { cwd: root, stdio: 'inherit' });
 
+  // setup.mjs links a cached binary here; the linker must not write through that link into the
+  // cache entry of another version or patch.
+  const built = join(workerDir, 'out/Release/mediasoup-worker');
+  if (lstatSync(built, { throwIfNoEntry: false })?.isSymbolicLink()) unlinkSync(built);
+
   const env = { ...process.env, PYTHON: 'python3' };
   delete env.MEDIASOUP_WORKER_BIN; // the Makefile skips the build when it is set
   mkdirSync(dirname(binary), { recursive: true });
@@ -53,7 +58,6 @@ export function ensureWorker({ log = console.error } = {}) {
     closeSync(logFd);
   }
 
-  const built = join(workerDir, 'out/Release/mediasoup-worker');
   copyFileSync(built, `${binary}.tmp`);
   renameSync(`${binary}.tmp`, binary);
   log(`[mediasoup-worker] cached ${binary}`);
