@@ -102,22 +102,23 @@ export class BrowserMeeting {
     return mintToken(auth, { room: this.room, name: options.identity, ...options });
   }
 
-  url(jwt: string): string {
-    return `${this.server.url}/m/${this.room}?${new URLSearchParams({ token: jwt, autojoin: '1' })}`;
+  /** An autojoin link; `options` become further query parameters (e.g. videoCodec=h264). */
+  url(jwt: string, options: Record<string, string> = {}): string {
+    return `${this.server.url}/m/${this.room}?${new URLSearchParams({ token: jwt, autojoin: '1', ...options })}`;
   }
 
-  async openPage(label: string, jwt: string): Promise<{ context: BrowserContext; page: Page }> {
+  async openPage(label: string, jwt: string, options: Record<string, string> = {}): Promise<{ context: BrowserContext; page: Page }> {
     const context = await this.browser.newContext({ viewport: { width: 960, height: 600 } });
     this.contexts.push(context);
     const page = await context.newPage();
     page.on('pageerror', (error) => this.pageErrors.push(`${label}: ${error.message}`));
-    await page.goto(this.url(jwt), { timeout: 10_000 });
+    await page.goto(this.url(jwt, options), { timeout: 10_000 });
     return { context, page };
   }
 
   /** Opens an autojoin link for `identity` and waits until the page has joined. */
-  async join(identity: string, name: string): Promise<Attendee> {
-    const { context, page } = await this.openPage(identity, await this.token({ identity, name }));
+  async join(identity: string, name: string, options: Record<string, string> = {}): Promise<Attendee> {
+    const { context, page } = await this.openPage(identity, await this.token({ identity, name }), options);
     await page.waitForFunction(() => window.__cityconf?.state().phase === 'joined', undefined, { timeout: JOIN_TIMEOUT_MS });
     const id = await page.evaluate(() => window.__cityconf!.state().selfId);
     expect(id).toBeTruthy();

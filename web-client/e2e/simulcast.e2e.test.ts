@@ -1,5 +1,5 @@
-// Simulcast end to end: a 960×540 camera publishes three VP8 layers; the SFU forwards the layer a
-// receiver prefers, and the receiving Chromium decodes that layer's resolution.
+// Simulcast end to end: a 960×540 camera publishes three VP8 (or H.264) layers; the SFU forwards the
+// layer a receiver prefers, and the receiving Chromium decodes that layer's resolution.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BrowserMeeting, inboundStats, remoteVideoPlayback, statsOf, waitForMediaFrom, type Attendee } from './harness.js';
@@ -55,4 +55,23 @@ describe('simulcast', () => {
       expect(consumer.currentLayers?.spatialLayer).toBe(spatialLayer);
     }
   }, 90_000);
+
+  it('passes H.264 simulcast through unchanged when a link asks for it', async () => {
+    const h264Sender = await meeting.join('drone-desk', '无人机席位', { videoCodec: 'h264' });
+    await waitForMediaFrom(receiver.page, [h264Sender]);
+
+    const media = meeting.server.sfu.meeting(meeting.room)!;
+    const producer = [...media.participants.get(h264Sender.id)!.producers.values()].find((p) => p.kind === 'video')!;
+    expect(producer.rtpParameters.codecs[0]).toMatchObject({ mimeType: 'video/H264', parameters: { 'packetization-mode': 1 } });
+    expect(producer.type).toBe('simulcast');
+    const receiving = media.participants.get(receiver.id)!;
+    const consumer = [...receiving.consumers.values()].find((c) => c.producerId === producer.id)!;
+    expect(consumer.rtpParameters.codecs[0]?.mimeType).toBe('video/H264');
+
+    await receiving.setPreferredLayers(consumer.id, { spatialLayer: 0 });
+    await expect.poll(() => remoteVideoWidth(receiver.page, h264Sender.id), { timeout: 20_000, interval: 250 }).toBe(CAMERA.width / 4);
+    await receiving.setPreferredLayers(consumer.id, { spatialLayer: 2 });
+    await expect.poll(() => remoteVideoWidth(receiver.page, h264Sender.id), { timeout: 20_000, interval: 250 }).toBe(CAMERA.width);
+    expect(meeting.pageErrors).toEqual([]);
+  }, 60_000);
 });

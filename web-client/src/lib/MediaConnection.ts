@@ -5,6 +5,8 @@
 import { Device } from 'mediasoup-client';
 import type { types } from 'mediasoup-client';
 import type { JoinReply, MediaSource, TransportReply } from '@cityconf/signaling/protocol';
+import { log } from './log';
+import type { VideoCodec } from './route';
 import { SignalingClient, SignalingError } from './signaling';
 
 export interface ConsumerAppData extends types.AppData {
@@ -51,7 +53,10 @@ export class MediaConnection {
   private readonly failureHandlers = new Set<(direction: 'send' | 'recv') => void>();
   private closed = false;
 
-  constructor(signaling = new SignalingClient()) {
+  constructor(
+    private readonly videoCodec: VideoCodec = 'vp8',
+    signaling = new SignalingClient(),
+  ) {
     this.signaling = signaling;
   }
 
@@ -120,6 +125,7 @@ export class MediaConnection {
     const producer = await transport.produce({
       track,
       encodings: source === 'camera' ? cameraEncodings(track) : undefined,
+      codec: source === 'camera' ? this.cameraCodec() : undefined,
       codecOptions: source === 'microphone' ? { opusFec: true } : { videoGoogleStartBitrate: 1000 },
       stopTracks: false,
       disableTrackOnPause: false,
@@ -131,6 +137,16 @@ export class MediaConnection {
     }
     this.producers.set(source, producer);
     if (paused) await this.setProducerPaused(source, true);
+  }
+
+  /** H.264 when asked for and both ends support packetization-mode 1; else mediasoup-client's choice (VP8). */
+  private cameraCodec(): types.RtpCodecCapability | undefined {
+    if (this.videoCodec !== 'h264') return undefined;
+    const h264 = this.device.rtpCapabilities.codecs?.find(
+      (codec) => codec.mimeType.toLowerCase() === 'video/h264' && codec.parameters?.['packetization-mode'] === 1,
+    );
+    if (!h264) log.warn('h264 unavailable, sending the default codec');
+    return h264;
   }
 
   async setProducerPaused(source: MediaSource, paused: boolean): Promise<void> {

@@ -14,6 +14,7 @@ import type {
 import { LocalMedia, type LocalSource } from './LocalMedia';
 import { describeError, log } from './log';
 import { MediaConnection, type InboundStats } from './MediaConnection';
+import type { VideoCodec } from './route';
 import { SignalingError } from './signaling';
 
 export type Phase = 'idle' | 'joining' | 'joined' | 'left' | 'error';
@@ -106,6 +107,7 @@ export class MeetingSession {
   constructor(
     readonly meetingId: string,
     private readonly token: string,
+    private readonly videoCodec: VideoCodec = 'vp8',
   ) {}
 
   get state(): SessionState {
@@ -166,7 +168,7 @@ export class MeetingSession {
     this.clearRetry();
     this.phase = 'joining';
     this.emit();
-    const connection = new MediaConnection();
+    const connection = new MediaConnection(this.videoCodec);
     this.connection = connection;
     const startEvents = this.listen(connection);
     connection.signaling.onDisconnect((reason) => {
