@@ -162,7 +162,6 @@ export class Participant extends EventEmitter<ParticipantEvents> {
       this.emit('consumerclosed', consumer.id);
     };
     consumer.on('producerclose', closedByServer);
-    consumer.on('transportclose', () => this.consumers.delete(consumer.id));
     return consumer;
   }
 

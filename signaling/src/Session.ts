@@ -51,10 +51,19 @@ export class Session {
   private joined?: Joined;
   private joining = false;
 
+  private readonly connectionLogger: Logger;
+
   constructor(
     private readonly socket: Socket,
     private readonly deps: SessionDeps,
-  ) {}
+  ) {
+    this.connectionLogger = deps.logger.child({ socketId: socket.id });
+  }
+
+  /** Logs with this connection's ids: socketId, and meetingId/participantId/identity once joined. */
+  get logger(): Logger {
+    return this.joined?.logger ?? this.connectionLogger;
+  }
 
   get identity(): string | undefined {
     return this.joined?.grant.identity;
@@ -221,7 +230,7 @@ export class Session {
     do meeting = await sfu.openMeeting(meetingId);
     while (meeting.isClosed); // the last participant closed it while we waited: open a new one
     const participant = meeting.addParticipant(participantId);
-    const logger = this.deps.logger.child({ meetingId, participantId, identity: grant.identity });
+    const logger = this.connectionLogger.child({ meetingId, participantId, identity: grant.identity });
 
     if (this.socket.disconnected) {
       participant.close();

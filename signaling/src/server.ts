@@ -63,20 +63,18 @@ export async function startServer(overrides?: DeepPartial<ServerConfig>): Promis
   const io = new SocketServer(httpServer, { maxHttpBufferSize: 4 * MAX_REQUEST_BYTES, serveClient: false });
 
   io.on('connection', (socket) => {
-    const connectionLogger = logger.child({ socketId: socket.id });
     const session = new Session(socket, { sfu, roster, auth: config.auth, logger });
     socket.onAny((event: string, ...args: unknown[]) => {
       const ack = args.at(-1);
       if (typeof ack !== 'function') {
-        connectionLogger.debug({ event }, 'ignored a message without acknowledgement callback');
+        session.logger.debug({ event }, 'ignored a message without acknowledgement callback');
         return;
       }
       const payload = args.length > 1 ? args[0] : undefined;
-      const requestLogger = session.participantId ? connectionLogger.child({ participantId: session.participantId }) : connectionLogger;
-      void dispatch(session, event, payload, requestLogger).then((reply) => ack(reply));
+      void dispatch(session, event, payload, session.logger).then((reply) => ack(reply));
     });
     socket.on('disconnect', (reason) => {
-      connectionLogger.debug({ reason, participantId: session.participantId }, 'socket disconnected');
+      session.logger.debug({ reason }, 'socket disconnected');
       session.leave();
     });
   });
