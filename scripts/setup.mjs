@@ -31,12 +31,16 @@ function ensureTestTools() {
 }
 
 function ensureDependencies() {
-  const lockHash = createHash('sha256').update(readFileSync(join(root, 'package-lock.json'))).digest('hex');
+  // A changed patch reinstalls too: patch-package applies patches to clean packages only.
+  const hash = createHash('sha256');
+  hash.update(readFileSync(join(root, 'package-lock.json')));
+  for (const patch of readdirSync(join(root, 'patches')).sort()) hash.update(readFileSync(join(root, 'patches', patch)));
+  const installHash = hash.digest('hex');
   const stamp = join(root, 'node_modules/.cityconf-lock-hash');
-  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === lockHash) return;
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === installHash) return;
   log('installing npm dependencies (npm ci)');
   run('npm', ['ci', '--no-audit', '--no-fund']);
-  writeFileSync(stamp, lockHash);
+  writeFileSync(stamp, installHash);
 }
 
 async function ensureWorkerBinary() {
