@@ -39,6 +39,7 @@ export interface ParticipantEvents {
 export interface ParticipantHost {
   readonly router: ms.Router;
   findProducer(producerId: string): ms.Producer | undefined;
+  producerAdded(producer: ms.Producer): void;
 }
 
 /**
@@ -123,6 +124,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     const producer = await this.media(() => transport.produce({ kind, rtpParameters, appData }));
     this.producers.set(producer.id, producer);
     producer.observer.once('close', () => this.producers.delete(producer.id));
+    this.host.producerAdded(producer);
     return producer;
   }
 

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { MEDIA_CODECS } from './codecs.js';
 import type { SfuConfig } from './config.js';
@@ -14,8 +15,13 @@ export interface SfuStats {
   consumers: number;
 }
 
+export interface SfuEvents {
+  /** A meeting's media opened (first join); watch it for 'activespeaker' and 'close'. */
+  meeting: [meeting: Meeting];
+}
+
 /** The media plane of one node: a worker pool and the meetings routed on it. */
-export class Sfu {
+export class Sfu extends EventEmitter<SfuEvents> {
   private readonly meetings = new Map<string, Meeting>();
   private readonly opening = new Map<string, Promise<Meeting>>();
 
@@ -23,7 +29,9 @@ export class Sfu {
     readonly pool: WorkerPool,
     private readonly config: SfuConfig,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    super();
+  }
 
   static async create(config: SfuConfig, logger: Logger): Promise<Sfu> {
     return new Sfu(await WorkerPool.create(config, logger), config, logger);
@@ -74,10 +82,17 @@ export class Sfu {
   private async createMeeting(meetingId: string): Promise<Meeting> {
     const router = await this.pool.createRouter(MEDIA_CODECS);
     const logger = this.logger.child({ meetingId });
-    const meeting = new Meeting(meetingId, router, this.config, logger);
+    let meeting: Meeting;
+    try {
+      meeting = await Meeting.create(meetingId, router, this.config, logger);
+    } catch (error) {
+      router.close();
+      throw error;
+    }
     this.meetings.set(meetingId, meeting);
     meeting.once('close', () => this.meetings.delete(meetingId));
     logger.info({ routerId: router.id }, 'meeting media opened');
+    this.emit('meeting', meeting);
     return meeting;
   }
 }

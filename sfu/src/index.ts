@@ -10,6 +10,6 @@ export {
   type TransportDirection,
   type TransportParameters,
 } from './Participant.js';
-export { Sfu, type SfuStats } from './Sfu.js';
+export { Sfu, type SfuEvents, type SfuStats } from './Sfu.js';
 export { WorkerPool } from './WorkerPool.js';
 export type { types as mediasoupTypes } from 'mediasoup';

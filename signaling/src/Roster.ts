@@ -1,27 +1,43 @@
+import { ChatLog } from './ChatLog.js';
 import type { Session } from './Session.js';
 
-/** Who is in which meeting on this node: meetingId → participantId → session. */
+interface MeetingEntry {
+  members: Map<string, Session>;
+  chat: ChatLog;
+}
+
+/**
+ * Who is in which meeting on this node (meetingId → participantId → session), and each meeting's
+ * recent chat. A meeting's entry goes when its last member leaves.
+ */
 export class Roster {
-  private readonly meetings = new Map<string, Map<string, Session>>();
+  private readonly meetings = new Map<string, MeetingEntry>();
 
   add(meetingId: string, participantId: string, session: Session): void {
-    let members = this.meetings.get(meetingId);
-    if (!members) {
-      members = new Map();
-      this.meetings.set(meetingId, members);
+    let entry = this.meetings.get(meetingId);
+    if (!entry) {
+      entry = { members: new Map(), chat: new ChatLog() };
+      this.meetings.set(meetingId, entry);
     }
-    members.set(participantId, session);
+    entry.members.set(participantId, session);
   }
 
   remove(meetingId: string, participantId: string): void {
-    const members = this.meetings.get(meetingId);
-    if (!members) return;
-    members.delete(participantId);
-    if (members.size === 0) this.meetings.delete(meetingId);
+    const entry = this.meetings.get(meetingId);
+    if (!entry) return;
+    entry.members.delete(participantId);
+    if (entry.members.size === 0) this.meetings.delete(meetingId);
   }
 
   members(meetingId: string): Session[] {
-    return [...(this.meetings.get(meetingId)?.values() ?? [])];
+    return [...(this.meetings.get(meetingId)?.members.values() ?? [])];
+  }
+
+  /** The meeting's chat log; only for a meeting with members (joined sessions). */
+  chat(meetingId: string): ChatLog {
+    const entry = this.meetings.get(meetingId);
+    if (!entry) throw new Error(`no members in meeting ${meetingId}`);
+    return entry.chat;
   }
 
   findByIdentity(meetingId: string, identity: string): Session | undefined {
@@ -34,7 +50,7 @@ export class Roster {
 
   get participantCount(): number {
     let count = 0;
-    for (const members of this.meetings.values()) count += members.size;
+    for (const { members } of this.meetings.values()) count += members.size;
     return count;
   }
 }

@@ -7,6 +7,7 @@ import { ProtocolError } from './errors.js';
 import type { Logger } from './log.js';
 import {
   PROTOCOL_VERSION,
+  type ChatMessage,
   type ParticipantInfo,
   type ProducerInfo,
   type RequestName,
@@ -32,6 +33,7 @@ interface Joined {
   participant: Participant;
   grant: JoinGrant;
   logger: Logger;
+  handRaised: boolean;
 }
 
 const LIVEKIT_SOURCE: Record<ProducerAppData['source'], string> = {
@@ -40,7 +42,8 @@ const LIVEKIT_SOURCE: Record<ProducerAppData['source'], string> = {
   screen: 'screen_share',
 };
 
-const meetingChannel = (meetingId: string): string => `meeting:${meetingId}`;
+/** The socket.io room that reaches everyone in a meeting. */
+export const meetingChannel = (meetingId: string): string => `meeting:${meetingId}`;
 
 /**
  * One socket.io connection. Before `join` it only accepts `join`; after, it owns one SFU
@@ -179,6 +182,30 @@ export class Session {
       return {};
     },
 
+    sendChat: async ({ text }) => {
+      const { meeting, participant, grant } = this.requireJoined();
+      const message: ChatMessage = {
+        id: randomUUID(),
+        participantId: participant.id,
+        identity: grant.identity,
+        name: grant.name,
+        text,
+        sentAt: Date.now(),
+      };
+      this.deps.roster.chat(meeting.id).append(message);
+      this.broadcast('chatMessage', { message });
+      return { message };
+    },
+
+    setHandRaised: async ({ raised }) => {
+      const joined = this.requireJoined();
+      if (joined.handRaised !== raised) {
+        joined.handRaised = raised;
+        this.broadcast('participantUpdated', { participant: this.info() });
+      }
+      return {};
+    },
+
     leave: async () => {
       this.requireJoined();
       this.leave();
@@ -207,12 +234,13 @@ export class Session {
   }
 
   info(): ParticipantInfo {
-    const { participant, grant } = this.requireJoined();
+    const { participant, grant, handRaised } = this.requireJoined();
     return {
       id: participant.id,
       identity: grant.identity,
       name: grant.name,
       isAdmin: grant.isAdmin,
+      handRaised,
       producers: [...participant.producers.values()].map(producerInfo),
     };
   }
@@ -238,7 +266,7 @@ export class Session {
       throw new ProtocolError('INVALID_STATE', 'the connection closed while joining');
     }
 
-    this.joined = { meeting, participant, grant, logger };
+    this.joined = { meeting, participant, grant, logger, handRaised: false };
     participant.on('consumerclosed', (consumerId) => this.emit('consumerClosed', { consumerId }));
     meeting.once('close', (reason) => {
       if (reason === 'worker-died' && this.joined?.participant === participant) {
@@ -260,6 +288,8 @@ export class Session {
       permissions: { canPublish: grant.canPublish, canSubscribe: grant.canSubscribe, isAdmin: grant.isAdmin },
       routerRtpCapabilities: meeting.rtpCapabilities as unknown as RequestReplies['join']['routerRtpCapabilities'],
       participants: others,
+      chatHistory: roster.chat(meetingId).recent(),
+      activeSpeakerId: meeting.activeSpeakerId,
     };
   }
 

@@ -1,7 +1,7 @@
 // Runtime validation of every request the server accepts (zod). The wire types in protocol.ts are
 // inferred from these schemas; the web client never loads this module.
 import { z } from 'zod';
-import { MEDIA_SOURCES, MEETING_ID_PATTERN } from './protocol.js';
+import { MAX_CHAT_CHARS, MEDIA_SOURCES, MEETING_ID_PATTERN } from './protocol.js';
 
 const id = z.string().min(1).max(128);
 export const meetingIdSchema = z
@@ -65,5 +65,8 @@ export const requestSchemas = {
     spatialLayer: z.number().int().min(0).max(3),
     temporalLayer: z.number().int().min(0).max(3).optional(),
   }),
+  /** A chat message to everyone in the meeting. */
+  sendChat: z.strictObject({ text: z.string().trim().min(1).max(MAX_CHAT_CHARS) }),
+  setHandRaised: z.strictObject({ raised: z.boolean() }),
   leave: z.strictObject({}),
 } as const;

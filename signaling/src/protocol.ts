@@ -36,6 +36,12 @@ export interface ProtocolErrorBody {
 
 export type Ack<T> = { ok: true; data: T } | { ok: false; error: ProtocolErrorBody };
 
+/** Longest chat message, in characters. */
+export const MAX_CHAT_CHARS = 2000;
+
+/** Chat messages a joining participant receives (the most recent ones). */
+export const CHAT_HISTORY_LENGTH = 200;
+
 /** Meeting ids appear in URLs (/m/<meetingId>) and tokens: keep them URL-safe. */
 export const MEETING_ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 
@@ -65,7 +71,18 @@ export interface ParticipantInfo {
   /** Display name, e.g. "市应急管理局". */
   name: string;
   isAdmin: boolean;
+  handRaised: boolean;
   producers: ProducerInfo[];
+}
+
+export interface ChatMessage {
+  id: string;
+  participantId: string;
+  identity: string;
+  name: string;
+  text: string;
+  /** Server time, ms since the epoch. */
+  sentAt: number;
 }
 
 export interface Permissions {
@@ -82,6 +99,10 @@ export interface JoinReply {
   routerRtpCapabilities: RtpCapabilities;
   /** Everyone else already in the meeting, with their producers. */
   participants: ParticipantInfo[];
+  /** The most recent chat messages (up to CHAT_HISTORY_LENGTH), oldest first. */
+  chatHistory: ChatMessage[];
+  /** Who is speaking now, if anyone (see the activeSpeaker event). */
+  activeSpeakerId: string | null;
 }
 
 export interface IceParameters {
@@ -134,6 +155,8 @@ export interface RequestReplies {
   resumeConsumer: Record<string, never>;
   pauseConsumer: Record<string, never>;
   setPreferredLayers: Record<string, never>;
+  sendChat: { message: ChatMessage };
+  setHandRaised: Record<string, never>;
   leave: Record<string, never>;
 }
 
@@ -145,6 +168,15 @@ export interface ServerEvents {
   producerAdded: { participantId: string; producer: ProducerInfo };
   producerUpdated: { participantId: string; producerId: string; paused: boolean };
   producerClosed: { participantId: string; producerId: string };
+  /** A participant's state changed (hand raised or lowered). */
+  participantUpdated: { participant: ParticipantInfo };
+  /** A chat message from someone else (your own comes back in the sendChat reply). */
+  chatMessage: { message: ChatMessage };
+  /**
+   * The server's choice of main speaker changed (mediasoup ActiveSpeakerObserver over everyone's
+   * microphone; it keeps the last speaker through silence). null: nobody has spoken yet.
+   */
+  activeSpeaker: { participantId: string | null };
   /** A consumer of yours was closed by the server (its producer or transport went away). */
   consumerClosed: { consumerId: string };
   /**

@@ -9,7 +9,7 @@ import { createHttpHandler } from './http.js';
 import { createLogger, type Logger } from './log.js';
 import { MAX_REQUEST_BYTES } from './protocol.js';
 import { Roster } from './Roster.js';
-import { Session } from './Session.js';
+import { meetingChannel, Session } from './Session.js';
 
 export interface RunningServer {
   /** Base URL, e.g. http://localhost:3000. */
@@ -61,6 +61,12 @@ export async function startServer(overrides?: DeepPartial<ServerConfig>): Promis
   // Frames above maxHttpBufferSize drop the connection; requests between MAX_REQUEST_BYTES and it
   // get a PAYLOAD_TOO_LARGE answer instead.
   const io = new SocketServer(httpServer, { maxHttpBufferSize: 4 * MAX_REQUEST_BYTES, serveClient: false });
+
+  sfu.on('meeting', (meeting) => {
+    meeting.on('activespeaker', (participantId) => {
+      io.to(meetingChannel(meeting.id)).emit('activeSpeaker', { participantId });
+    });
+  });
 
   io.on('connection', (socket) => {
     const session = new Session(socket, { sfu, roster, auth: config.auth, logger });

@@ -1,0 +1,96 @@
+// Chat, raised hands and the active-speaker broadcast over the real signaling server.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { microphone, talkUntil } from '../../sfu/test/microphones.js';
+import { CHAT_HISTORY_LENGTH, MAX_CHAT_CHARS, type JoinReply } from '../src/protocol.js';
+import type { RunningServer } from '../src/server.js';
+import { connect, nextEvent, ok, request, type TestClient } from './client.js';
+import { startTestServer, tokenFor } from './harness.js';
+
+let server: RunningServer;
+const sockets: TestClient[] = [];
+
+beforeAll(async () => {
+  server = await startTestServer();
+});
+
+afterAll(async () => {
+  for (const socket of sockets) socket.close();
+  await server.close();
+});
+
+async function join(room: string, identity: string, name = identity): Promise<[TestClient, JoinReply]> {
+  const socket = await connect(server.url);
+  sockets.push(socket);
+  return [socket, await ok(socket, 'join', { meetingId: room, token: await tokenFor(server, { room, identity, name }) })];
+}
+
+describe('chat', () => {
+  it('delivers messages to the others, returns them to the sender and replays them to late joiners', async () => {
+    const [chair] = await join('chat', 'city-office', '市政府办公室');
+    const [county] = await join('chat', 'county-a', '甲县');
+    const received = nextEvent(county, 'chatMessage');
+    const { message } = await ok(chair, 'sendChat', { text: '  请各单位检查音视频设备。 ' });
+    expect(message).toMatchObject({ identity: 'city-office', name: '市政府办公室', text: '请各单位检查音视频设备。' });
+    expect((await received).message).toEqual(message);
+
+    const [, late] = await join('chat', 'town-b');
+    expect(late.chatHistory).toEqual([message]);
+  });
+
+  it('refuses empty and oversized messages and keeps only the recent history', async () => {
+    const [socket] = await join('chat-limits', 'u1');
+    for (const text of ['', '   ', 'x'.repeat(MAX_CHAT_CHARS + 1)]) {
+      const reply = await request(socket, 'sendChat', { text });
+      expect(reply.ok ? '' : reply.error.code).toBe('BAD_REQUEST');
+    }
+    for (let i = 0; i < CHAT_HISTORY_LENGTH + 5; i++) await ok(socket, 'sendChat', { text: `消息 ${i}` });
+    const [, late] = await join('chat-limits', 'u2');
+    expect(late.chatHistory).toHaveLength(CHAT_HISTORY_LENGTH);
+    expect(late.chatHistory[0]!.text).toBe('消息 5');
+    expect(late.chatHistory.at(-1)!.text).toBe(`消息 ${CHAT_HISTORY_LENGTH + 4}`);
+  });
+});
+
+describe('raised hands', () => {
+  it('tells the others and shows in the roster of later joiners', async () => {
+    const [town, townJoin] = await join('hands', 'town-c');
+    const [chair] = await join('hands', 'city-office');
+    const raised = nextEvent(chair, 'participantUpdated');
+    await ok(town, 'setHandRaised', { raised: true });
+    expect((await raised).participant).toMatchObject({ id: townJoin.self.id, handRaised: true });
+
+    const [, late] = await join('hands', 'county-d');
+    expect(late.participants.find((p) => p.id === townJoin.self.id)?.handRaised).toBe(true);
+
+    const lowered = nextEvent(chair, 'participantUpdated');
+    await ok(town, 'setHandRaised', { raised: false });
+    expect((await lowered).participant.handRaised).toBe(false);
+  });
+});
+
+describe('active speaker', () => {
+  it('is broadcast to the meeting and given to late joiners', async () => {
+    const [speaker, speakerJoin] = await join('speakers', 'city-office');
+    const [listener, listenerJoin] = await join('speakers', 'county-a');
+    expect(listenerJoin.activeSpeakerId).toBeNull();
+
+    const meeting = server.sfu.meeting('speakers')!;
+    const transport = await meeting.router.createDirectTransport();
+    const loud = await microphone(transport, speakerJoin.self.id, 3333);
+    const quiet = await microphone(transport, listenerJoin.self.id, 4444);
+    meeting.producerAdded(loud);
+    meeting.producerAdded(quiet);
+    const heard: Array<string | null> = [];
+    listener.on('activeSpeaker', ({ participantId }: { participantId: string | null }) => heard.push(participantId));
+    await talkUntil(meeting, speakerJoin.self.id, loud, quiet, { n: 0 });
+    await expect.poll(() => heard.at(-1)).toBe(speakerJoin.self.id);
+
+    const [, late] = await join('speakers', 'town-b');
+    expect(late.activeSpeakerId).toBe(speakerJoin.self.id);
+
+    const gone = nextEvent(listener, 'activeSpeaker');
+    speaker.close();
+    expect(await gone).toEqual({ participantId: null });
+    transport.close();
+  });
+});
