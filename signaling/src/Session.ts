@@ -177,6 +177,11 @@ export class Session {
       return {};
     },
 
+    closeConsumer: async ({ consumerId }) => {
+      this.requireJoined().participant.consumer(consumerId).close();
+      return {};
+    },
+
     setPreferredLayers: async ({ consumerId, spatialLayer, temporalLayer }) => {
       await this.requireJoined().participant.setPreferredLayers(consumerId, { spatialLayer, temporalLayer });
       return {};

@@ -60,6 +60,8 @@ export const requestSchemas = {
   consume: z.strictObject({ producerId: id }),
   resumeConsumer: z.strictObject({ consumerId: id }),
   pauseConsumer: z.strictObject({ consumerId: id }),
+  /** Stop receiving a producer (e.g. a tile hidden for a while); consume it again to resume. */
+  closeConsumer: z.strictObject({ consumerId: id }),
   setPreferredLayers: z.strictObject({
     consumerId: id,
     spatialLayer: z.number().int().min(0).max(3),

@@ -154,6 +154,7 @@ export interface RequestReplies {
   consume: ConsumeReply;
   resumeConsumer: Record<string, never>;
   pauseConsumer: Record<string, never>;
+  closeConsumer: Record<string, never>;
   setPreferredLayers: Record<string, never>;
   sendChat: { message: ChatMessage };
   setHandRaised: Record<string, never>;

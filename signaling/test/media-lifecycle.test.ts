@@ -61,6 +61,14 @@ describe('media lifecycle', () => {
     const layersOnAudio = await request(bob, 'setPreferredLayers', { consumerId: audioConsumer.id, spatialLayer: 0 });
     expect(layersOnAudio.ok ? '' : layersOnAudio.error.code).toBe('INVALID_STATE');
 
+    // A consumer closed on request is gone from the router and can be created again.
+    const extra = await ok(bob, 'consume', { producerId: video.id });
+    await ok(bob, 'closeConsumer', { consumerId: extra.id });
+    expect(bobParticipant.consumers.has(extra.id)).toBe(false);
+    expect((await routerDump(room)).mapConsumerIdProducerId[extra.id]).toBeUndefined();
+    const again = await request(bob, 'closeConsumer', { consumerId: extra.id });
+    expect(again.ok ? '' : again.error.code).toBe('NOT_FOUND');
+
     let dump = await routerDump(room);
     expect(dump.transportIds).toHaveLength(2);
     // mediasoup 3.8's dump lists producers as the keys of mapProducerIdConsumerIds
