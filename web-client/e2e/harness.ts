@@ -53,18 +53,63 @@ function makeFakeMedia(dir: string, camera: FakeCamera): { video: string; audio:
   return { video, audio };
 }
 
+export interface BrowserOptions {
+  /**
+   * Fake cameras Chromium lists (its `device-count`); 1 unless asked. Chromium has one camera
+   * per video file, so several cameras show its own generated pattern instead of the file.
+   */
+  cameras?: number;
+  /** Accept camera/microphone prompts (default). Without it Chromium refuses them: NotAllowedError. */
+  acceptMediaPrompts?: boolean;
+}
+
+function launchChromium(media: { video: string; audio: string }, { cameras = 1, acceptMediaPrompts = true }: BrowserOptions): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    timeout: 30_000,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      cameras > 1 ? `--use-fake-device-for-media-stream=device-count=${cameras}` : '--use-fake-device-for-media-stream',
+      ...(acceptMediaPrompts ? ['--use-fake-ui-for-media-stream'] : []),
+      ...(cameras > 1 ? [] : [`--use-file-for-fake-video-capture=${media.video}`]),
+      `--use-file-for-fake-audio-capture=${media.audio}`,
+      '--autoplay-policy=no-user-gesture-required',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
+  });
+}
+
+export interface PageOptions {
+  /** Open an autojoin link (default) or the lobby. */
+  autojoin?: boolean;
+  /** Another browser from launchBrowser(). */
+  browser?: Browser;
+}
+
 export class BrowserMeeting {
   readonly pageErrors: string[] = [];
   private readonly contexts: BrowserContext[] = [];
+  private readonly extraBrowsers: Browser[] = [];
 
   private constructor(
     readonly room: string,
     readonly server: RunningServer,
     readonly browser: Browser,
     private readonly workDir: string,
+    private readonly media: { video: string; audio: string },
   ) {}
 
-  static async start(room: string, camera: FakeCamera = { width: 320, height: 240, fps: 15 }): Promise<BrowserMeeting> {
+  static async start(
+    room: string,
+    camera: FakeCamera = { width: 320, height: 240, fps: 15 },
+    browserOptions: BrowserOptions = {},
+  ): Promise<BrowserMeeting> {
     buildWebClientIfMissing();
     const workDir = mkdtempSync(join(tmpdir(), 'cityconf-e2e-'));
     const media = makeFakeMedia(workDir, camera);
@@ -76,26 +121,15 @@ export class BrowserMeeting {
       auth: { apiKey: 'e2e-key', apiSecret: 'e2e-secret-0123456789abcdef0123456789' },
       sfu: { numWorkers: 1 },
     });
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      timeout: 30_000,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--use-fake-device-for-media-stream',
-        '--use-fake-ui-for-media-stream',
-        `--use-file-for-fake-video-capture=${media.video}`,
-        `--use-file-for-fake-audio-capture=${media.audio}`,
-        '--autoplay-policy=no-user-gesture-required',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--disable-quic',
-      ],
-    });
-    return new BrowserMeeting(room, server, browser, workDir);
+    const browser = await launchChromium(media, browserOptions);
+    return new BrowserMeeting(room, server, browser, workDir, media);
+  }
+
+  /** A second Chromium with other options on the same server and fake media; closed by close(). */
+  async launchBrowser(options: BrowserOptions): Promise<Browser> {
+    const browser = await launchChromium(this.media, options);
+    this.extraBrowsers.push(browser);
+    return browser;
   }
 
   token(options: Partial<MintOptions> & { identity: string }, auth: AuthConfig = this.server.config.auth): Promise<string> {
@@ -103,16 +137,22 @@ export class BrowserMeeting {
   }
 
   /** An autojoin link; `options` become further query parameters (e.g. videoCodec=h264). */
-  url(jwt: string, options: Record<string, string> = {}): string {
-    return `${this.server.url}/m/${this.room}?${new URLSearchParams({ token: jwt, autojoin: '1', ...options })}`;
+  url(jwt: string, options: Record<string, string> = {}, autojoin = true): string {
+    const query = new URLSearchParams({ token: jwt, ...(autojoin ? { autojoin: '1' } : {}), ...options });
+    return `${this.server.url}/m/${this.room}?${query}`;
   }
 
-  async openPage(label: string, jwt: string, options: Record<string, string> = {}): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await this.browser.newContext({ viewport: { width: 960, height: 600 } });
+  async openPage(
+    label: string,
+    jwt: string,
+    options: Record<string, string> = {},
+    { autojoin = true, browser = this.browser }: PageOptions = {},
+  ): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.newContext({ viewport: { width: 960, height: 600 } });
     this.contexts.push(context);
     const page = await context.newPage();
     page.on('pageerror', (error) => this.pageErrors.push(`${label}: ${error.message}`));
-    await page.goto(this.url(jwt, options), { timeout: 10_000 });
+    await page.goto(this.url(jwt, options, autojoin), { timeout: 10_000 });
     return { context, page };
   }
 
@@ -140,6 +180,7 @@ export class BrowserMeeting {
 
   async close(): Promise<void> {
     for (const context of this.contexts) await context.close().catch(() => undefined);
+    for (const browser of this.extraBrowsers) await browser.close().catch(() => undefined);
     await this.browser.close();
     await this.server.close();
     rmSync(this.workDir, { recursive: true, force: true });

@@ -17,6 +17,7 @@ export interface ConsumerAppData extends types.AppData {
 export interface InboundStats {
   participantId: string;
   kind: 'audio' | 'video';
+  source: MediaSource;
   framesDecoded: number;
   packetsReceived: number;
   bytesReceived: number;
@@ -28,6 +29,12 @@ const CAMERA_ENCODINGS: types.RtpEncodingParameters[] = [
   { scaleResolutionDownBy: 2, maxBitrate: 300_000 },
   { scaleResolutionDownBy: 1, maxBitrate: 900_000 },
 ];
+
+/**
+ * A shared screen is mostly text and drawings: one full-resolution stream (low layers of a 1080p
+ * slide are unreadable), sent at a low frame rate (getDisplayMedia asks for 15 fps at most).
+ */
+const SCREEN_ENCODINGS: types.RtpEncodingParameters[] = [{ maxBitrate: 2_500_000 }];
 
 /**
  * The camera's simulcast layers, as many as its resolution supports. Chrome sends fewer layers
@@ -124,7 +131,7 @@ export class MediaConnection {
     if (!transport) throw new SignalingError('INVALID_STATE', 'no send transport');
     const producer = await transport.produce({
       track,
-      encodings: source === 'camera' ? cameraEncodings(track) : undefined,
+      encodings: source === 'camera' ? cameraEncodings(track) : source === 'screen' ? SCREEN_ENCODINGS : undefined,
       codec: source === 'camera' ? this.cameraCodec() : undefined,
       codecOptions: source === 'microphone' ? { opusFec: true } : { videoGoogleStartBitrate: 1000 },
       stopTracks: false,
@@ -149,6 +156,11 @@ export class MediaConnection {
     return h264;
   }
 
+  /** Sends `track` on the producer of `source` in place of its current one: same producer id. */
+  async replaceTrack(source: MediaSource, track: MediaStreamTrack): Promise<void> {
+    await this.producers.get(source)?.replaceTrack({ track });
+  }
+
   async setProducerPaused(source: MediaSource, paused: boolean): Promise<void> {
     const producer = this.producers.get(source);
     if (!producer) return;
@@ -161,8 +173,20 @@ export class MediaConnection {
     }
   }
 
-  /** consume (created paused on the server) → local consumer → resumeConsumer. */
-  async consume(producerId: string): Promise<types.Consumer<ConsumerAppData>> {
+  /** Stops sending `source` for good (e.g. screen sharing ended); the caller owns the track. */
+  async closeProducer(source: MediaSource): Promise<void> {
+    const producer = this.producers.get(source);
+    if (!producer) return;
+    this.producers.delete(source);
+    producer.close();
+    await this.signaling.request('closeProducer', { producerId: producer.id });
+  }
+
+  /**
+   * consume (created paused on the server) → local consumer → resumeConsumer, unless `paused`:
+   * then it stays paused until setConsumerPaused(id, false).
+   */
+  async consume(producerId: string, { paused = false } = {}): Promise<types.Consumer<ConsumerAppData>> {
     const transport = this.recvTransport;
     if (!transport) throw new SignalingError('INVALID_STATE', 'no receive transport');
     const reply = await this.signaling.request('consume', { producerId });
@@ -178,6 +202,10 @@ export class MediaConnection {
       throw new SignalingError('NOT_FOUND', `consumer ${consumer.id} was closed`);
     }
     this.consumers.set(consumer.id, consumer);
+    if (paused) {
+      consumer.pause();
+      return consumer;
+    }
     try {
       await this.signaling.request('resumeConsumer', { consumerId: consumer.id });
     } catch (error) {
@@ -185,6 +213,41 @@ export class MediaConnection {
       throw error;
     }
     return consumer;
+  }
+
+  /** Pauses or resumes a consumer here and on the server (a paused one costs no bandwidth or decoder). */
+  async setConsumerPaused(consumerId: string, paused: boolean): Promise<void> {
+    const consumer = this.consumers.get(consumerId);
+    if (!consumer) return;
+    if (paused) {
+      consumer.pause();
+      await this.signaling.request('pauseConsumer', { consumerId });
+    } else {
+      await this.signaling.request('resumeConsumer', { consumerId });
+      consumer.resume();
+    }
+  }
+
+  /** Whether the consumer's producer sends simulcast layers to choose from (setConsumerLayer). */
+  hasLayers(consumerId: string): boolean {
+    const mode = this.consumers.get(consumerId)?.rtpParameters.encodings?.[0]?.scalabilityMode ?? '';
+    return Number(/^S(\d+)/.exec(mode)?.[1] ?? 1) > 1;
+  }
+
+  /** Asks the server for a simulcast layer (0 = lowest); consumers without layers are left as they are. */
+  async setConsumerLayer(consumerId: string, spatialLayer: number): Promise<void> {
+    if (!this.hasLayers(consumerId)) return;
+    await this.signaling.request('setPreferredLayers', { consumerId, spatialLayer });
+  }
+
+  /** Stops receiving: closes the consumer here and on the server (consume again to resume). */
+  async releaseConsumer(consumerId: string): Promise<void> {
+    this.closeConsumer(consumerId);
+    try {
+      await this.signaling.request('closeConsumer', { consumerId });
+    } catch (error) {
+      if (!(error instanceof SignalingError && error.code === 'NOT_FOUND')) throw error;
+    }
   }
 
   closeConsumer(consumerId: string): void {
@@ -205,6 +268,7 @@ export class MediaConnection {
         const totals: InboundStats = {
           participantId: consumer.appData.participantId,
           kind: consumer.kind,
+          source: consumer.appData.source,
           framesDecoded: 0,
           packetsReceived: 0,
           bytesReceived: 0,

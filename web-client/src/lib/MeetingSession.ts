@@ -2,15 +2,18 @@
 // microphone, leaving, and joining again after a lost connection. Each join runs on a fresh
 // MediaConnection; losing it tears down all remote media and schedules a rejoin. No DOM here:
 // views subscribe to immutable SessionState snapshots.
-import type {
-  JoinReply,
-  MediaSource,
-  ParticipantInfo,
-  Permissions,
-  ProducerInfo,
-  ServerEventName,
-  ServerEvents,
+import {
+  CHAT_HISTORY_LENGTH,
+  type ChatMessage,
+  type JoinReply,
+  type MediaSource,
+  type ParticipantInfo,
+  type Permissions,
+  type ProducerInfo,
+  type ServerEventName,
+  type ServerEvents,
 } from '@cityconf/signaling/protocol';
+import { fallbackDevice } from './devices';
 import { LocalMedia, type LocalSource } from './LocalMedia';
 import { describeError, log } from './log';
 import { MediaConnection, type InboundStats } from './MediaConnection';
@@ -36,6 +39,7 @@ export interface RemoteParticipant {
   identity: string;
   name: string;
   isAdmin: boolean;
+  handRaised: boolean;
   media: RemoteMedia[];
 }
 
@@ -45,6 +49,12 @@ export interface LocalState {
   microphoneOn: boolean;
   /** Why a camera or microphone could not be opened. */
   mediaError: string | null;
+  cameraDeviceId: string | null;
+  microphoneDeviceId: string | null;
+  /** A source whose device was unplugged with no other one to switch to: it is off now. */
+  lostDevice: LocalSource | null;
+  /** This participant's screen, while sharing it. */
+  screenTrack: MediaStreamTrack | null;
 }
 
 export interface SessionError {
@@ -62,6 +72,12 @@ export interface SessionState {
   error: SessionError | null;
   notice: Notice | null;
   endReason: EndReason | null;
+  /** The server's main speaker (may be this participant), null until someone has spoken. */
+  activeSpeakerId: string | null;
+  /** The meeting's chat, oldest first (the server's recent history, then what arrived since). */
+  chat: ChatMessage[];
+  /** Messages from others since the chat was last marked read. */
+  unreadChat: number;
 }
 
 export type MediaPreferences = Record<LocalSource, boolean>;
@@ -70,6 +86,11 @@ interface ProducerRecord extends ProducerInfo {
   consumerId: string | null;
   consuming: boolean;
   track: MediaStreamTrack | null;
+  /** Video: whether the consumer is paused (hidden), and the spatial layer last asked for. */
+  consumerPaused: boolean;
+  layer: number | null;
+  /** Video hidden: closes its consumer if it stays hidden (releaseHiddenVideo). */
+  releaseTimer: ReturnType<typeof setTimeout> | null;
 }
 
 interface ParticipantRecord {
@@ -82,6 +103,11 @@ const FIRST_RETRY_DELAY_MS = 1_000;
 const MAX_RETRY_DELAY_MS = 8_000;
 const MEDIA_RESTART_REJOIN_DELAY_MS = 1_500;
 const LEAVE_TIMEOUT_MS = 3_000;
+/**
+ * A video hidden this long loses its consumer: a paused mediasoup 3.8 video consumer still holds
+ * ~1.5 MiB of server memory, and paging through a 550-unit gallery would otherwise keep hundreds.
+ */
+const RELEASE_HIDDEN_VIDEO_MS = 60_000;
 /** Errors after which joining again may succeed. */
 const TRANSIENT_CODES = new Set(['TIMEOUT', 'CONNECTION_FAILED', 'DISCONNECTED', 'INTERNAL']);
 
@@ -97,18 +123,27 @@ export class MeetingSession {
   private notice: Notice | null = null;
   private endReason: EndReason | null = null;
   private mediaError: string | null = null;
+  private lostDevice: LocalSource | null = null;
   private wanted: MediaPreferences = { camera: true, microphone: true };
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private retryDelayMs = FIRST_RETRY_DELAY_MS;
   /** Publishing and camera/microphone switches run one at a time. */
   private mediaQueue: Promise<void> = Promise.resolve();
   private emitScheduled = false;
+  private activeSpeakerId: string | null = null;
+  private chat: ChatMessage[] = [];
+  private unreadChat = 0;
+  /** Video producers the view shows, with the spatial layer each needs (setVisibleVideo). */
+  private visibleVideo: ReadonlyMap<string, number> = new Map();
+  private screenTrack: MediaStreamTrack | null = null;
 
   constructor(
     readonly meetingId: string,
     private readonly token: string,
     private readonly videoCodec: VideoCodec = 'vp8',
-  ) {}
+  ) {
+    this.localMedia.onEnded((source) => void this.enqueueMedia(() => this.recoverLostDevice(source)));
+  }
 
   get state(): SessionState {
     return this.snapshot();
@@ -156,6 +191,98 @@ export class MeetingSession {
 
   setMicrophoneEnabled(enabled: boolean): Promise<void> {
     return this.enqueueMedia(() => this.applySourceEnabled('microphone', enabled));
+  }
+
+  /** Switches camera or microphone to another device: the producer stays, only its track changes. */
+  selectDevice(source: LocalSource, deviceId: string): Promise<void> {
+    return this.enqueueMedia(() => this.applyDevice(source, deviceId));
+  }
+
+  /** Before joining: the devices chosen in the lobby and its preview tracks, handed over to be published. */
+  useDevices(deviceIds: Record<LocalSource, string | null>, tracks: MediaStreamTrack[] = []): void {
+    for (const source of LOCAL_SOURCES) this.localMedia.preferDevice(source, deviceIds[source]);
+    for (const track of tracks) this.localMedia.adoptTrack(track.kind === 'video' ? 'camera' : 'microphone', track);
+  }
+
+  /**
+   * Receives exactly the video the view shows: a shown producer gets a consumer at `layer`
+   * (created on first show), a hidden one's consumer is paused here and on the server, so it
+   * costs neither bandwidth nor a decoder, and showing it again is one resume away. Audio is
+   * always received.
+   */
+  setVisibleVideo(videos: ReadonlyMap<string, number>): void {
+    this.visibleVideo = new Map(videos);
+    const connection = this.connection;
+    if (!connection) return;
+    for (const participant of this.participants.values()) {
+      for (const record of participant.producers.values()) {
+        if (record.kind === 'video') void this.consume(connection, participant.info.id, record.id);
+      }
+    }
+  }
+
+  /** Sends a chat message to everyone; rejects with the server's error (e.g. BAD_REQUEST when too long). */
+  async sendChat(text: string): Promise<void> {
+    const connection = this.requireConnection();
+    const { message } = await connection.signaling.request('sendChat', { text });
+    this.appendChat(message);
+    this.emit();
+  }
+
+  markChatRead(): void {
+    if (this.unreadChat === 0) return;
+    this.unreadChat = 0;
+    this.emit();
+  }
+
+  async setHandRaised(raised: boolean): Promise<void> {
+    const connection = this.requireConnection();
+    await connection.signaling.request('setHandRaised', { raised });
+    if (this.self) this.self = { ...this.self, handRaised: raised };
+    this.emit();
+  }
+
+  /** Asks the user for a screen, window or tab and publishes it; the browser's own stop ends it too. */
+  startScreenShare(): Promise<void> {
+    return this.enqueueMedia(async () => {
+      if (this.screenTrack || !navigator.mediaDevices?.getDisplayMedia) return;
+      let stream: MediaStream;
+      try {
+        stream = await navigator.mediaDevices.getDisplayMedia({
+          video: { width: { max: 1920 }, height: { max: 1080 }, frameRate: { max: 15 } },
+          audio: false,
+        });
+      } catch (error) {
+        // NotAllowedError: the user closed the picker, which is no error to them.
+        if (!(error instanceof DOMException && error.name === 'NotAllowedError')) {
+          log.warn('screen-share-failed', { meetingId: this.meetingId, error: describeError(error) });
+        }
+        return;
+      }
+      const [track] = stream.getVideoTracks();
+      if (!track) return;
+      track.contentHint = 'detail';
+      track.addEventListener('ended', () => void this.stopScreenShare());
+      this.screenTrack = track;
+      this.emit();
+      const connection = this.connection;
+      if (connection && this.phase === 'joined') await this.produceScreen(connection, track);
+    });
+  }
+
+  stopScreenShare(): Promise<void> {
+    return this.enqueueMedia(async () => {
+      const track = this.screenTrack;
+      if (!track) return;
+      this.screenTrack = null;
+      track.stop();
+      this.emit();
+      try {
+        await this.connection?.closeProducer('screen');
+      } catch (error) {
+        log.warn('stop-screen-share-failed', { meetingId: this.meetingId, error: describeError(error) });
+      }
+    });
   }
 
   async inboundStats(): Promise<InboundStats[]> {
@@ -211,6 +338,9 @@ export class MeetingSession {
     const { producers: _ownProducers, ...self } = reply.self;
     this.self = self;
     this.permissions = reply.permissions;
+    this.activeSpeakerId = reply.activeSpeakerId ?? null;
+    this.chat = reply.chatHistory;
+    this.unreadChat = 0;
     this.participants.clear();
     for (const participant of reply.participants) {
       if (participant.id !== self.id) this.upsertParticipant(participant);
@@ -264,6 +394,8 @@ export class MeetingSession {
 
   private end(reason: EndReason): void {
     this.localMedia.stop();
+    this.screenTrack?.stop();
+    this.screenTrack = null;
     this.phase = 'left';
     this.endReason = reason;
     this.notice = null;
@@ -287,6 +419,20 @@ export class MeetingSession {
         this.emit();
       }
     }
+    if (this.screenTrack) await this.produceScreen(connection, this.screenTrack);
+  }
+
+  private async produceScreen(connection: MediaConnection, track: MediaStreamTrack): Promise<void> {
+    try {
+      await connection.produce('screen', track, false);
+    } catch (error) {
+      if (connection.isClosed) return;
+      log.warn('produce-failed', { meetingId: this.meetingId, source: 'screen', error: describeError(error) });
+      this.mediaError = describeError(error);
+      this.screenTrack = null;
+      track.stop();
+      this.emit();
+    }
   }
 
   private async openWantedSources(): Promise<void> {
@@ -299,18 +445,61 @@ export class MeetingSession {
 
   private async applySourceEnabled(source: LocalSource, enabled: boolean): Promise<void> {
     this.wanted[source] = enabled;
-    if (enabled && !this.localMedia.track(source)) await this.openWantedSources();
+    const reopened = enabled && !this.localMedia.track(source);
+    if (reopened) await this.openWantedSources();
+    if (enabled && this.localMedia.track(source) && this.lostDevice === source) this.lostDevice = null;
     this.localMedia.setEnabled(source, this.wanted[source]);
     this.emit();
     const connection = this.connection;
     const track = this.localMedia.track(source);
     if (!connection || !track || this.phase !== 'joined' || !this.permissions?.canPublish) return;
     try {
+      if (connection.hasProducer(source) && reopened) await connection.replaceTrack(source, track);
       if (connection.hasProducer(source)) await connection.setProducerPaused(source, !this.wanted[source]);
       else if (this.wanted[source]) await connection.produce(source, track, false);
     } catch (error) {
       if (!connection.isClosed) log.warn('media-switch-failed', { source, error: describeError(error) });
     }
+  }
+
+  private async applyDevice(source: LocalSource, deviceId: string): Promise<void> {
+    this.localMedia.preferDevice(source, deviceId);
+    // A source that is not open yet opens on this device when it is turned on.
+    if (this.localMedia.track(source)) {
+      const { track, previous } = await this.localMedia.openDevice(source, deviceId);
+      const connection = this.connection;
+      try {
+        if (connection?.hasProducer(source)) await connection.replaceTrack(source, track);
+      } catch (error) {
+        if (!connection?.isClosed) log.warn('replace-track-failed', { meetingId: this.meetingId, source, error: describeError(error) });
+      }
+      previous?.stop();
+    }
+    if (this.lostDevice === source) this.lostDevice = null;
+    this.emit();
+  }
+
+  /** The device of `source` went away: switch to another one, or turn the source off and say so. */
+  private async recoverLostDevice(source: LocalSource): Promise<void> {
+    const lostId = this.localMedia.deviceId(source);
+    const devices = await navigator.mediaDevices.enumerateDevices().catch(() => []);
+    const fallbackId = fallbackDevice(devices, source === 'camera' ? 'videoinput' : 'audioinput', lostId);
+    log.warn('device-lost', { meetingId: this.meetingId, source, fallback: fallbackId !== null });
+    if (fallbackId) {
+      try {
+        await this.applyDevice(source, fallbackId);
+        return;
+      } catch (error) {
+        log.warn('device-fallback-failed', { meetingId: this.meetingId, source, error: describeError(error) });
+      }
+    }
+    this.localMedia.drop(source);
+    this.localMedia.preferDevice(source, null);
+    this.wanted[source] = false;
+    this.lostDevice = source;
+    this.emit();
+    const connection = this.connection;
+    if (connection?.hasProducer(source)) await connection.setProducerPaused(source, true).catch(() => undefined);
   }
 
   private enqueueMedia(task: () => Promise<void>): Promise<void> {
@@ -330,6 +519,7 @@ export class MeetingSession {
 
   private async consume(connection: MediaConnection, participantId: string, producerId: string): Promise<void> {
     const record = this.producerRecord(participantId, producerId);
+    if (record?.kind === 'video') return this.syncVideo(connection, participantId, record);
     if (!record || record.consuming || record.consumerId || !connection.canReceive) return;
     record.consuming = true;
     try {
@@ -347,6 +537,79 @@ export class MeetingSession {
     } finally {
       record.consuming = false;
     }
+  }
+
+  /** Brings a video consumer in line with visibleVideo, one step at a time, until nothing changes. */
+  private async syncVideo(connection: MediaConnection, participantId: string, record: ProducerRecord): Promise<void> {
+    if (record.consuming || !connection.canReceive) return;
+    record.consuming = true;
+    const current = (): boolean => connection === this.connection && this.producerRecord(participantId, record.id) === record;
+    try {
+      while (current()) {
+        const layer = this.visibleVideo.get(record.id) ?? null;
+        if (!record.consumerId) {
+          if (layer === null) return;
+          const consumer = await connection.consume(record.id, { paused: true });
+          if (!current()) {
+            connection.closeConsumer(consumer.id);
+            return;
+          }
+          record.consumerId = consumer.id;
+          record.track = consumer.track;
+          record.consumerPaused = true;
+          record.layer = null;
+          this.emit();
+        } else if (layer !== null && record.layer !== layer) {
+          await connection.setConsumerLayer(record.consumerId, layer);
+          record.layer = layer;
+        } else if (record.consumerPaused !== (layer === null)) {
+          await connection.setConsumerPaused(record.consumerId, layer === null);
+          record.consumerPaused = layer === null;
+          this.scheduleRelease(connection, participantId, record);
+          this.emit();
+        } else {
+          return;
+        }
+      }
+    } catch (error) {
+      // NOT_FOUND is normal when the producer closed meanwhile; its producerClosed event follows.
+      if (!connection.isClosed) log.warn('video-sync-failed', { participantId, producerId: record.id, error: describeError(error) });
+    } finally {
+      record.consuming = false;
+    }
+  }
+
+  /** Closes every hidden (paused) video consumer now, instead of RELEASE_HIDDEN_VIDEO_MS later. */
+  releaseHiddenVideo(): void {
+    const connection = this.connection;
+    if (!connection) return;
+    for (const participant of this.participants.values()) {
+      for (const record of participant.producers.values()) this.releaseVideo(connection, participant.info.id, record);
+    }
+  }
+
+  /** A paused (hidden) video consumer is closed after RELEASE_HIDDEN_VIDEO_MS; showing it again re-consumes. */
+  private scheduleRelease(connection: MediaConnection, participantId: string, record: ProducerRecord): void {
+    if (record.releaseTimer) clearTimeout(record.releaseTimer);
+    record.releaseTimer = record.consumerPaused
+      ? setTimeout(() => this.releaseVideo(connection, participantId, record), RELEASE_HIDDEN_VIDEO_MS)
+      : null;
+  }
+
+  private releaseVideo(connection: MediaConnection, participantId: string, record: ProducerRecord): void {
+    if (record.releaseTimer) clearTimeout(record.releaseTimer);
+    record.releaseTimer = null;
+    const consumerId = record.consumerId;
+    const current = connection === this.connection && this.producerRecord(participantId, record.id) === record;
+    if (!current || record.kind !== 'video' || !consumerId || !record.consumerPaused || record.consuming) return;
+    record.consumerId = null;
+    record.track = null;
+    record.layer = null;
+    record.consumerPaused = false;
+    this.emit();
+    connection.releaseConsumer(consumerId).catch((error: unknown) => {
+      if (!connection.isClosed) log.warn('release-consumer-failed', { participantId, consumerId, error: describeError(error) });
+    });
   }
 
   // ---- server events ------------------------------------------------------------------------
@@ -412,6 +675,20 @@ export class MeetingSession {
         }
       }
     });
+    on('participantUpdated', ({ participant }) => {
+      if (participant.id === this.self?.id || !this.participants.has(participant.id)) return;
+      this.upsertParticipant(participant);
+      this.emit();
+    });
+    on('chatMessage', ({ message }) => {
+      this.appendChat(message);
+      this.unreadChat++;
+      this.emit();
+    });
+    on('activeSpeaker', ({ participantId }) => {
+      this.activeSpeakerId = participantId;
+      this.emit();
+    });
     on('sessionEnded', ({ reason, message }) => {
       log.warn('session-ended', { meetingId: this.meetingId, reason, message });
       if (reason === 'MEDIA_SERVER_RESTARTED') {
@@ -428,6 +705,10 @@ export class MeetingSession {
     };
   }
 
+  private appendChat(message: ChatMessage): void {
+    this.chat = [...this.chat, message].slice(-CHAT_HISTORY_LENGTH);
+  }
+
   private upsertParticipant({ producers, ...info }: ParticipantInfo): void {
     const existing = this.participants.get(info.id);
     const record: ParticipantRecord = existing ?? { info, producers: new Map() };
@@ -436,6 +717,11 @@ export class MeetingSession {
       if (!record.producers.has(producer.id)) record.producers.set(producer.id, newProducerRecord(producer));
     }
     this.participants.set(info.id, record);
+  }
+
+  private requireConnection(): MediaConnection {
+    if (!this.connection || this.phase !== 'joined') throw new SignalingError('NOT_JOINED', 'not in the meeting');
+    return this.connection;
   }
 
   private producerRecord(participantId: string, producerId: string): ProducerRecord | undefined {
@@ -476,16 +762,23 @@ export class MeetingSession {
         cameraOn: this.localMedia.isEnabled('camera'),
         microphoneOn: this.localMedia.isEnabled('microphone'),
         mediaError: this.mediaError,
+        cameraDeviceId: this.localMedia.deviceId('camera'),
+        microphoneDeviceId: this.localMedia.deviceId('microphone'),
+        lostDevice: this.lostDevice,
+        screenTrack: this.screenTrack,
       },
       error: this.error,
       notice: this.notice,
       endReason: this.endReason,
+      activeSpeakerId: this.activeSpeakerId,
+      chat: this.chat,
+      unreadChat: this.unreadChat,
     };
   }
 }
 
 function newProducerRecord(producer: ProducerInfo): ProducerRecord {
-  return { ...producer, consumerId: null, consuming: false, track: null };
+  return { ...producer, consumerId: null, consuming: false, track: null, consumerPaused: false, layer: null, releaseTimer: null };
 }
 
 function toSessionError(error: unknown): SessionError {

@@ -1,6 +1,28 @@
 // `window.__cityconf`: a stable hook for browser automation (end-to-end tests, monitoring probes).
 import type { InboundStats } from './MediaConnection';
 import type { MeetingSession, Phase } from './MeetingSession';
+import type { GridSize, Layout } from './subscriptionPlan';
+
+/** What the meeting view shows, reported by it on every change. */
+export interface ViewReport {
+  layout: Layout;
+  gridSize: GridSize;
+  /** Gallery page, or the speaker strip's page (0-based). */
+  page: number;
+  pageCount: number;
+  /** Speaker layout: whose tile is large ('<participantId>:camera' or ':screen'). */
+  mainTile: string | null;
+  /** The server's active speaker as the view knows it. */
+  activeSpeakerId: string | null;
+  /** Remote participants whose video (camera or screen) is on screen and subscribed. */
+  videoVisible: string[];
+}
+
+let currentView: ViewReport | null = null;
+
+export function reportView(view: ViewReport | null): void {
+  currentView = view;
+}
 
 export interface AutomationState {
   phase: Phase;
@@ -8,12 +30,18 @@ export interface AutomationState {
   selfId: string | null;
   participants: Array<{ id: string; identity: string; name: string }>;
   errorCode?: string;
+  /** This participant's camera and microphone: on/off and the device in use. */
+  local: { cameraOn: boolean; microphoneOn: boolean; cameraDeviceId: string | null; microphoneDeviceId: string | null };
 }
 
 export interface CityconfAutomation {
   state(): AutomationState;
   /** inbound-rtp counters per consumer (one entry per remote audio or video stream). */
   inboundStats(): Promise<InboundStats[]>;
+  /** The meeting view's layout, page and visible videos; null outside a meeting. */
+  view(): ViewReport | null;
+  /** Closes hidden videos' consumers now rather than after a minute (memory checks, tests). */
+  releaseHiddenVideo(): void;
 }
 
 declare global {
@@ -25,7 +53,10 @@ declare global {
 export function installAutomationHook(session: MeetingSession | null): void {
   window.__cityconf = {
     state() {
-      if (!session) return { phase: 'idle', meetingId: null, selfId: null, participants: [] };
+      if (!session) {
+        const local = { cameraOn: false, microphoneOn: false, cameraDeviceId: null, microphoneDeviceId: null };
+        return { phase: 'idle', meetingId: null, selfId: null, participants: [], local };
+      }
       const state = session.state;
       return {
         phase: state.phase,
@@ -33,8 +64,16 @@ export function installAutomationHook(session: MeetingSession | null): void {
         selfId: state.self?.id ?? null,
         participants: state.participants.map(({ id, identity, name }) => ({ id, identity, name })),
         ...(state.error ? { errorCode: state.error.code } : {}),
+        local: {
+          cameraOn: state.local.cameraOn,
+          microphoneOn: state.local.microphoneOn,
+          cameraDeviceId: state.local.cameraDeviceId,
+          microphoneDeviceId: state.local.microphoneDeviceId,
+        },
       };
     },
     inboundStats: () => session?.inboundStats() ?? Promise.resolve([]),
+    view: () => currentView,
+    releaseHiddenVideo: () => session?.releaseHiddenVideo(),
   };
 }

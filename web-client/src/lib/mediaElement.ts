@@ -1,6 +1,7 @@
 // Svelte attachment that plays a set of tracks in an <audio> or <video> element. The element keeps
 // its MediaStream while the tracks stay the same, so state updates do not restart playback.
 import type { Attachment } from 'svelte/attachments';
+import { followAudioOutput } from './audioOutput';
 
 export function playTracks(
   tracks: MediaStreamTrack[],
@@ -10,6 +11,7 @@ export function playTracks(
     // Svelte sets the `muted` property only; reflect it as the attribute too, so that the markup
     // says what the element does and `video[muted]` selectors match.
     if (element.muted) element.defaultMuted = true;
+    if (element instanceof HTMLAudioElement) followAudioOutput(element);
     const current = element.srcObject instanceof MediaStream ? element.srcObject.getTracks() : [];
     const unchanged = current.length === tracks.length && tracks.every((track) => current.includes(track));
     if (!unchanged) element.srcObject = tracks.length > 0 ? new MediaStream(tracks) : null;
