@@ -246,6 +246,7 @@ export class Session {
       name: grant.name,
       isAdmin: grant.isAdmin,
       handRaised,
+      attributes: grant.attributes,
       producers: [...participant.producers.values()].map(producerInfo),
     };
   }

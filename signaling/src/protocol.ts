@@ -72,6 +72,11 @@ export interface ParticipantInfo {
   name: string;
   isAdmin: boolean;
   handRaised: boolean;
+  /**
+   * The token's LiveKit `attributes`, e.g. `{ "unit": "甲县/乙镇人民政府" }`: `unit` is the unit's
+   * place in the city → county → town tree, '/'-separated, which the roster groups by.
+   */
+  attributes: Record<string, string>;
   producers: ProducerInfo[];
 }
 

@@ -53,9 +53,22 @@ describe('join', () => {
   it('admits a valid token and returns the router capabilities and the roster', async () => {
     const first = await joined('join-ok', 'city-office');
     const second = await client();
-    const token = await tokenFor(server, { room: 'join-ok', identity: 'county-a', name: '甲县人民政府', admin: true });
+    const token = await tokenFor(server, {
+      room: 'join-ok',
+      identity: 'county-a',
+      name: '甲县人民政府',
+      admin: true,
+      attributes: { unit: '甲县/甲县人民政府' },
+    });
     const reply = await ok(second, 'join', { meetingId: 'join-ok', token });
-    expect(reply.self).toMatchObject({ identity: 'county-a', name: '甲县人民政府', isAdmin: true, producers: [] });
+    expect(reply.self).toMatchObject({
+      identity: 'county-a',
+      name: '甲县人民政府',
+      isAdmin: true,
+      handRaised: false,
+      attributes: { unit: '甲县/甲县人民政府' },
+      producers: [],
+    });
     expect(reply.permissions).toEqual({ canPublish: true, canSubscribe: true, isAdmin: true });
     expect(reply.participants.map((p) => p.identity)).toEqual(['city-office']);
     const codecs = reply.routerRtpCapabilities.codecs.map((c) => `${c.mimeType} ${JSON.stringify(c.parameters ?? {})}`);

@@ -17,10 +17,14 @@ async function token(args: string[], env: Record<string, string> = {}) {
 
 describe('token CLI', () => {
   it('prints a token the server accepts, with the grants asked for', async () => {
-    const { stdout, stderr } = await token(['--room', 'city-plenary', '--identity', 'county-a', '--name', '甲县人民政府', '--admin']);
+    const { stdout, stderr } = await token([
+      '--room', 'city-plenary', '--identity', 'county-a', '--name', '甲县人民政府', '--admin',
+      '--attribute', 'unit=甲县/甲县人民政府', '--attribute', 'level=county',
+    ]);
     const jwt = stdout.trim().split('\n').at(-1)!;
     const grant = await verifyJoinToken(DEV_AUTH, jwt, 'city-plenary');
     expect(grant).toMatchObject({ identity: 'county-a', name: '甲县人民政府', isAdmin: true, canPublish: true });
+    expect(grant.attributes).toEqual({ unit: '甲县/甲县人民政府', level: 'county' });
     expect(stderr).toContain(`/m/city-plenary?token=${jwt}`);
   });
 

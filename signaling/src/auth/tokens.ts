@@ -11,6 +11,8 @@ export interface MintOptions {
   canSubscribe?: boolean;
   /** Lifetime in seconds (default 24 h); negative mints an already-expired token (tests). */
   ttlSeconds?: number;
+  /** LiveKit participant attributes, e.g. { unit: '甲县/乙镇人民政府' }. */
+  attributes?: Record<string, string>;
 }
 
 /** What a verified join token allows. */
@@ -23,6 +25,7 @@ export interface JoinGrant {
   isAdmin: boolean;
   /** LiveKit source names ('camera', 'microphone', 'screen_share'); undefined allows all. */
   canPublishSources?: string[];
+  attributes: Record<string, string>;
 }
 
 /** Mints a LiveKit-format access token (video grant) that this server accepts. */
@@ -31,6 +34,7 @@ export async function mintToken(auth: AuthConfig, options: MintOptions): Promise
     identity: options.identity,
     name: options.name,
     ttl: `${options.ttlSeconds ?? 24 * 3600}s`,
+    attributes: options.attributes,
   });
   token.addGrant({
     room: options.room,
@@ -72,5 +76,12 @@ export async function verifyJoinToken(auth: AuthConfig, token: string, meetingId
     canSubscribe: video.canSubscribe ?? true,
     isAdmin: video.roomAdmin ?? false,
     canPublishSources: video.canPublishSources?.length ? video.canPublishSources.map(String) : undefined,
+    attributes: stringRecord(claims.attributes),
   };
+}
+
+/** Attributes as string → string; anything else in a hand-made token is dropped. */
+function stringRecord(value: unknown): Record<string, string> {
+  if (!value || typeof value !== 'object') return {};
+  return Object.fromEntries(Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
 }

@@ -1,13 +1,14 @@
 // Prints a join token (LiveKit access-token format) as the last line of stdout.
 //   npm run token -- --room <meetingId> --identity <unitId> --name <显示名> [--admin] [--ttl <hours>]
-//                    [--no-publish] [--no-subscribe]
+//                    [--no-publish] [--no-subscribe] [--attribute key=value …]
+//   e.g. --attribute unit=甲县/乙镇人民政府 (the roster groups units by this path)
 import { parseArgs } from 'node:util';
 import { mintToken } from '../auth/tokens.js';
 import { loadConfig } from '../config.js';
 import { meetingIdSchema } from '../protocol-schemas.js';
 
 const usage =
-  'usage: npm run token -- --room <meetingId> --identity <unitId> --name <显示名> [--admin] [--ttl <hours>] [--no-publish] [--no-subscribe]';
+  'usage: npm run token -- --room <meetingId> --identity <unitId> --name <显示名> [--admin] [--ttl <hours>] [--no-publish] [--no-subscribe] [--attribute key=value …]';
 
 function fail(message: string): never {
   console.error(`error: ${message}\n${usage}`);
@@ -25,6 +26,7 @@ try {
       ttl: { type: 'string', default: '24' },
       'no-publish': { type: 'boolean', default: false },
       'no-subscribe': { type: 'boolean', default: false },
+      attribute: { type: 'string', multiple: true, default: [] },
     },
     strict: true,
   }));
@@ -38,6 +40,13 @@ if (!roomCheck.success) fail(roomCheck.error.issues[0]?.message ?? 'invalid --ro
 const ttlHours = Number(ttl);
 if (!(ttlHours > 0)) fail(`--ttl ${ttl} is invalid: give a positive number of hours`);
 
+const attributes: Record<string, string> = {};
+for (const pair of values.attribute) {
+  const at = pair.indexOf('=');
+  if (at < 1) fail(`--attribute ${pair} is invalid: give key=value`);
+  attributes[pair.slice(0, at)] = pair.slice(at + 1);
+}
+
 const config = loadConfig();
 const token = await mintToken(config.auth, {
   room,
@@ -47,6 +56,7 @@ const token = await mintToken(config.auth, {
   canPublish: !values['no-publish'],
   canSubscribe: !values['no-subscribe'],
   ttlSeconds: Math.round(ttlHours * 3600),
+  attributes,
 });
 const base = `http://localhost:${config.port}`;
 console.error(`入会链接 / Join link: ${base}/m/${encodeURIComponent(room)}?token=${token}`);
