@@ -33,7 +33,7 @@ function sendFile(res: ServerResponse, path: string, cacheControl: string): void
   createReadStream(path).pipe(res);
 }
 
-/** Serves /healthz and the built web client; /m/<meetingId> and / get the app shell. */
+/** Serves /healthz and the built web client; /, /m/<meetingId> and /wall/<meetingId> get the app shell. */
 export function createHttpHandler({ webClientDir, health }: HttpRoutes) {
   const root = normalize(webClientDir + sep);
   const shell = join(webClientDir, 'index.html');
@@ -54,7 +54,7 @@ export function createHttpHandler({ webClientDir, health }: HttpRoutes) {
       });
       return;
     }
-    if (url.pathname === '/' || /^\/m\/[^/]+\/?$/.test(url.pathname)) {
+    if (url.pathname === '/' || /^\/(m|wall)\/[^/]+\/?$/.test(url.pathname)) {
       sendFile(res, shell, 'no-cache');
       return;
     }

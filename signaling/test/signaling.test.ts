@@ -43,9 +43,22 @@ describe('HTTP', () => {
     expect(await response.json()).toEqual({ status: 'ok', workers: { configured: 1, alive: 1 }, meetings: 0, participants: 0 });
   });
 
+  // These need the built web client (npm test builds it first).
+  it('serves the app shell for the home page, meeting links and wall links', async () => {
+    for (const path of ['/', '/m/city-plenary', '/wall/city-plenary']) {
+      const response = await fetch(`${server.url}${path}`);
+      expect(response.status, path).toBe(200);
+      expect(response.headers.get('content-type'), path).toContain('text/html');
+      expect(await response.text(), path).toContain('<div id="app"');
+    }
+    expect((await fetch(`${server.url}/wall/a/b`)).status).toBe(404);
+  });
+
   it('refuses paths outside the web client', async () => {
-    const response = await fetch(`${server.url}/..%2f..%2fpackage.json`);
-    expect([404, 503]).toContain(response.status);
+    for (const path of ['/..%2f..%2fpackage.json', '/%2e%2e/%2e%2e/package.json', '/assets/../../package.json']) {
+      const response = await fetch(`${server.url}${path}`);
+      expect(response.status, path).toBe(404);
+    }
   });
 });
 
