@@ -156,9 +156,9 @@ export class BrowserMeeting {
     return { context, page };
   }
 
-  /** Opens an autojoin link for `identity` and waits until the page has joined. */
-  async join(identity: string, name: string, options: Record<string, string> = {}): Promise<Attendee> {
-    const { context, page } = await this.openPage(identity, await this.token({ identity, name }), options);
+  /** Opens an autojoin link for `identity` (with token `attributes`, e.g. a unit) and waits until the page has joined. */
+  async join(identity: string, name: string, options: Record<string, string> = {}, attributes?: Record<string, string>): Promise<Attendee> {
+    const { context, page } = await this.openPage(identity, await this.token({ identity, name, attributes }), options);
     await page.waitForFunction(() => window.__cityconf?.state().phase === 'joined', undefined, { timeout: JOIN_TIMEOUT_MS });
     const id = await page.evaluate(() => window.__cityconf!.state().selfId);
     expect(id).toBeTruthy();
@@ -176,6 +176,23 @@ export class BrowserMeeting {
         { timeout: 10_000, interval: 200 },
       )
       .toEqual({ participants, transports });
+  }
+
+  /** A page at `path` on the server (e.g. `/wall/<room>?…`) in a new context of the shared browser. */
+  async openPath(label: string, path: string, viewport = { width: 960, height: 600 }): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await this.browser.newContext({ viewport });
+    this.contexts.push(context);
+    const page = await context.newPage();
+    page.on('pageerror', (error) => this.pageErrors.push(`${label}: ${error.message}`));
+    await page.goto(`${this.server.url}${path}`, { timeout: 10_000 });
+    return { context, page };
+  }
+
+  /** The server's mediasoup WebRTC transports of a participant (to break or restart them from outside). */
+  serverTransports(participantId: string) {
+    const participant = this.server.sfu.meeting(this.room)?.participants.get(participantId);
+    if (!participant) throw new Error(`participant ${participantId} is not on the server`);
+    return [...participant.transports.values()];
   }
 
   async close(): Promise<void> {

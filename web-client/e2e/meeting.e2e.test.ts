@@ -69,6 +69,7 @@ describe('web client in Chromium against the real server', () => {
 
     for (const { page } of [first, second]) expect(await tileLocator(page, leaver.id).count()).toBe(1);
     await leaver.page.getByTestId('leave-button').click();
+    await leaver.page.getByTestId('leave-confirm-button').click();
     await leaver.page.getByTestId('left-view').waitFor({ timeout: 5_000 });
     expect(await leaver.page.getByTestId('left-view').textContent()).toContain('已离开会议');
     for (const { page } of [first, second]) await tileLocator(page, leaver.id).waitFor({ state: 'detached', timeout: 10_000 });

@@ -5,6 +5,7 @@
 import { Device } from 'mediasoup-client';
 import type { types } from 'mediasoup-client';
 import type { JoinReply, MediaSource, TransportReply } from '@cityconf/signaling/protocol';
+import type { TransportSample } from './connectionQuality';
 import { log } from './log';
 import type { VideoCodec } from './route';
 import { SignalingClient, SignalingError } from './signaling';
@@ -36,6 +37,9 @@ const CAMERA_ENCODINGS: types.RtpEncodingParameters[] = [
  */
 const SCREEN_ENCODINGS: types.RtpEncodingParameters[] = [{ maxBitrate: 2_500_000 }];
 
+/** How long an ICE restart may take before the transport counts as failed (and the session rejoins). */
+const ICE_RESTART_TIMEOUT_MS = 6_000;
+
 /**
  * The camera's simulcast layers, as many as its resolution supports. Chrome sends fewer layers
  * than asked for small pictures (3 from 960×540, 2 from 480×270) and keeps the lowest ones, so a
@@ -58,6 +62,9 @@ export class MediaConnection {
   /** Consumers the server closed before their consume request finished here. */
   private readonly consumersClosedEarly = new Set<string>();
   private readonly failureHandlers = new Set<(direction: 'send' | 'recv') => void>();
+  private readonly iceRestartHandlers = new Set<(restarting: boolean) => void>();
+  /** Transports restarting ICE, each with the timer that gives up on it. */
+  private readonly iceRestarts = new Map<types.Transport, ReturnType<typeof setTimeout>>();
   private closed = false;
 
   constructor(
@@ -67,7 +74,15 @@ export class MediaConnection {
     this.signaling = signaling;
   }
 
-  /** Called when a transport's ICE/DTLS connection fails for good (not after close()). */
+  /**
+   * Called with true when a transport lost its network path and restarts ICE, and with false once
+   * no transport is restarting any more (recovered, or given up: then onTransportFailed follows).
+   */
+  onIceRestart(handler: (restarting: boolean) => void): void {
+    this.iceRestartHandlers.add(handler);
+  }
+
+  /** Called when a transport's connection fails for good, ICE restart included (not after close()). */
   onTransportFailed(handler: (direction: 'send' | 'recv') => void): void {
     this.failureHandlers.add(handler);
   }
@@ -285,10 +300,33 @@ export class MediaConnection {
     );
   }
 
+  /** Round-trip time, packet and byte counters of both transports now (connectionQuality.readQuality). */
+  async transportSample(): Promise<TransportSample> {
+    const sample: TransportSample = { atMs: performance.now(), rttMs: null, packetsLost: 0, packetsReceived: 0, bytesReceived: 0, bytesSent: 0 };
+    const transports = [this.sendTransport, this.recvTransport].filter((transport) => transport && !transport.closed);
+    const reports = await Promise.all(transports.map((transport) => transport!.getStats()));
+    for (const report of reports) {
+      report.forEach((stats: Record<string, unknown>) => {
+        if (stats.type === 'candidate-pair' && stats.nominated === true && typeof stats.currentRoundTripTime === 'number') {
+          sample.rttMs = Math.max(sample.rttMs ?? 0, Math.round(stats.currentRoundTripTime * 1000));
+        } else if (stats.type === 'inbound-rtp') {
+          sample.packetsLost += numberOr0(stats.packetsLost);
+          sample.packetsReceived += numberOr0(stats.packetsReceived);
+          sample.bytesReceived += numberOr0(stats.bytesReceived);
+        } else if (stats.type === 'outbound-rtp') {
+          sample.bytesSent += numberOr0(stats.bytesSent);
+        }
+      });
+    }
+    return sample;
+  }
+
   /** Closes everything; `farewell` sends `leave` first without waiting (the page is going away). */
   close({ farewell = false } = {}): void {
     if (this.closed) return;
     this.closed = true;
+    for (const timer of this.iceRestarts.values()) clearTimeout(timer);
+    this.iceRestarts.clear();
     if (farewell) this.signaling.notify('leave', {});
     for (const consumer of this.consumers.values()) consumer.close();
     for (const producer of this.producers.values()) producer.close();
@@ -306,9 +344,36 @@ export class MediaConnection {
         .then(() => callback(), errback);
     });
     transport.on('connectionstatechange', (state) => {
-      if (state !== 'failed' || this.closed) return;
-      for (const handler of this.failureHandlers) handler(transport.direction);
+      if (this.closed) return;
+      if (state === 'connected') this.iceRestartEnded(transport, 'recovered');
+      else if (state === 'disconnected' || state === 'failed') void this.restartIce(transport);
     });
+  }
+
+  /** The network path is lost while signaling may still be up: new ICE credentials from the server, then a new path. */
+  private async restartIce(transport: types.Transport): Promise<void> {
+    if (this.iceRestarts.has(transport)) return;
+    log.warn('ice-restart', { direction: transport.direction, transportId: transport.id });
+    this.iceRestarts.set(transport, setTimeout(() => this.iceRestartEnded(transport, 'failed'), ICE_RESTART_TIMEOUT_MS));
+    for (const handler of this.iceRestartHandlers) handler(true);
+    try {
+      const { iceParameters } = await this.signaling.request('restartIce', { transportId: transport.id }, { timeoutMs: ICE_RESTART_TIMEOUT_MS });
+      if (!this.closed && !transport.closed) await transport.restartIce({ iceParameters });
+    } catch (error) {
+      if (this.closed) return;
+      log.warn('ice-restart-failed', { direction: transport.direction, error: String(error) });
+      this.iceRestartEnded(transport, 'failed');
+    }
+  }
+
+  private iceRestartEnded(transport: types.Transport, outcome: 'recovered' | 'failed'): void {
+    const timer = this.iceRestarts.get(transport);
+    if (timer === undefined || this.closed) return;
+    clearTimeout(timer);
+    this.iceRestarts.delete(transport);
+    log.info('ice-restart-ended', { direction: transport.direction, outcome });
+    if (outcome === 'failed') for (const handler of this.failureHandlers) handler(transport.direction);
+    if (this.iceRestarts.size === 0) for (const handler of this.iceRestartHandlers) handler(false);
   }
 
   private assertOpen(): void {

@@ -13,6 +13,7 @@ import {
   type ServerEventName,
   type ServerEvents,
 } from '@cityconf/signaling/protocol';
+import type { TransportSample } from './connectionQuality';
 import { fallbackDevice } from './devices';
 import { LocalMedia, type LocalSource } from './LocalMedia';
 import { describeError, log } from './log';
@@ -40,6 +41,8 @@ export interface RemoteParticipant {
   name: string;
   isAdmin: boolean;
   handRaised: boolean;
+  /** The token's attributes; `unit` is the '/'-separated unit path the roster groups by. */
+  attributes: Record<string, string>;
   media: RemoteMedia[];
 }
 
@@ -141,6 +144,8 @@ export class MeetingSession {
     readonly meetingId: string,
     private readonly token: string,
     private readonly videoCodec: VideoCodec = 'vp8',
+    /** Never opens the camera or microphone, and publishes nothing (command-centre walls). */
+    private readonly receiveOnly = false,
   ) {
     this.localMedia.onEnded((source) => void this.enqueueMedia(() => this.recoverLostDevice(source)));
   }
@@ -285,6 +290,13 @@ export class MeetingSession {
     });
   }
 
+  /** The media transports' counters now; null when not joined (ConnectionQuality samples them). */
+  async transportSample(): Promise<TransportSample | null> {
+    const connection = this.connection;
+    if (!connection || this.phase !== 'joined') return null;
+    return connection.transportSample().catch(() => null);
+  }
+
   async inboundStats(): Promise<InboundStats[]> {
     return this.connection?.inboundStats() ?? [];
   }
@@ -302,7 +314,13 @@ export class MeetingSession {
       log.warn('disconnected', { meetingId: this.meetingId, reason });
       this.connectionLost(connection, 'disconnected', this.nextRetryDelay());
     });
-    // A media path that fails for good (e.g. the network changed) is rebuilt by joining again.
+    // A lost media path is first restarted in place (ICE restart) under the network notice; one
+    // that stays lost is rebuilt by joining again.
+    connection.onIceRestart((restarting) => {
+      if (connection !== this.connection || this.phase !== 'joined') return;
+      this.notice = restarting ? 'disconnected' : null;
+      this.emit();
+    });
     connection.onTransportFailed((direction) => {
       log.warn('transport-failed', { meetingId: this.meetingId, direction });
       this.connectionLost(connection, 'disconnected', this.nextRetryDelay());
@@ -314,7 +332,7 @@ export class MeetingSession {
       startEvents();
       log.info('joined', { meetingId: this.meetingId, participantId: reply.self.id });
       await Promise.all([
-        reply.permissions.canPublish && this.enqueueMedia(() => this.publish(connection)),
+        reply.permissions.canPublish && !this.receiveOnly && this.enqueueMedia(() => this.publish(connection)),
         reply.permissions.canSubscribe && this.startReceiving(connection),
       ]);
     } catch (error) {

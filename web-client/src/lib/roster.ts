@@ -1,0 +1,154 @@
+// The roster (参会单位): everyone in the meeting grouped as a tree by their unit path
+// (`attributes.unit`, e.g. `甲县/乙镇人民政府`), with counts per group, search by name or pinyin
+// initials, and the flat list of visible rows the virtualised panel draws. Pure: no DOM, no Svelte.
+
+export interface RosterMember {
+  id: string;
+  name: string;
+  /** Unit path segments, e.g. ['甲县', '乙镇人民政府']; empty when the token carries no unit. */
+  unit: readonly string[];
+  isSelf: boolean;
+  isAdmin: boolean;
+  handRaised: boolean;
+  microphoneOn: boolean;
+  cameraOn: boolean;
+}
+
+export interface RosterGroup {
+  /** The path from the root, '/'-joined; OTHER_GROUP_KEY for members without a unit. */
+  key: string;
+  /** The last path segment; null for the "other" group (the view names it). */
+  name: string | null;
+  depth: number;
+  groups: RosterGroup[];
+  members: RosterMember[];
+  /** Members in this group and all below it. An invited total joins this once the unit directory exists. */
+  online: number;
+  handsRaised: number;
+}
+
+export type RosterRow =
+  | { kind: 'group'; key: string; group: RosterGroup; expanded: boolean }
+  | { kind: 'member'; key: string; member: RosterMember; depth: number };
+
+/** Pinyin initials of a text, lower case (`应急管理局` → `yjglj`); other characters may pass through. */
+export type InitialsOf = (text: string) => string;
+
+export const OTHER_GROUP_KEY = '\u0000other';
+
+/** Splits `attributes.unit` into path segments, ignoring blanks and stray slashes. */
+export function unitPath(unit: string | undefined): string[] {
+  return (unit ?? '')
+    .split('/')
+    .map((segment) => segment.trim())
+    .filter((segment) => segment.length > 0);
+}
+
+const collator = new Intl.Collator('zh-Hans-CN', { numeric: true });
+
+/**
+ * Builds the unit tree. Groups sort by name (the "other" group last); within a group, raised
+ * hands come first so the chair sees them without scrolling, then by name.
+ */
+export function buildRoster(members: readonly RosterMember[]): RosterGroup {
+  const root = newGroup('', null, 0);
+  const byKey = new Map<string, RosterGroup>();
+  for (const member of members) {
+    let group = root;
+    const path = member.unit.length > 0 ? member.unit : null;
+    if (!path) {
+      group = child(root, byKey, OTHER_GROUP_KEY, null);
+    } else {
+      let key = '';
+      for (const segment of path) {
+        key = key ? `${key}/${segment}` : segment;
+        group = child(group, byKey, key, segment);
+      }
+    }
+    group.members.push(member);
+  }
+  finish(root);
+  return root;
+}
+
+function newGroup(key: string, name: string | null, depth: number): RosterGroup {
+  return { key, name, depth, groups: [], members: [], online: 0, handsRaised: 0 };
+}
+
+function child(parent: RosterGroup, byKey: Map<string, RosterGroup>, key: string, name: string | null): RosterGroup {
+  let group = byKey.get(key);
+  if (!group) {
+    group = newGroup(key, name, parent.depth + 1);
+    byKey.set(key, group);
+    parent.groups.push(group);
+  }
+  return group;
+}
+
+/** Sorts and counts bottom-up. */
+function finish(group: RosterGroup): void {
+  group.online = group.members.length;
+  group.handsRaised = 0;
+  for (const member of group.members) if (member.handRaised) group.handsRaised++;
+  group.members.sort((a, b) => Number(b.handRaised) - Number(a.handRaised) || collator.compare(a.name, b.name));
+  for (const sub of group.groups) {
+    finish(sub);
+    group.online += sub.online;
+    group.handsRaised += sub.handsRaised;
+  }
+  group.groups.sort((a, b) => {
+    if (a.name === null || b.name === null) return a.name === null ? 1 : -1;
+    return collator.compare(a.name, b.name);
+  });
+}
+
+/** Caches `initialsOf` per text: names and units repeat across every roster snapshot. */
+export function memoizeInitials(initialsOf: InitialsOf): InitialsOf {
+  const cache = new Map<string, string>();
+  return (text) => {
+    let initials = cache.get(text);
+    if (initials === undefined) {
+      initials = initialsOf(text).toLowerCase();
+      cache.set(text, initials);
+    }
+    return initials;
+  };
+}
+
+/** Fills the `memoizeInitials` cache for everyone, so that the first search keystroke does not pay for it. */
+export function warmInitials(members: readonly RosterMember[], initialsOf: InitialsOf): void {
+  for (const member of members) {
+    initialsOf(member.name);
+    for (const segment of member.unit) initialsOf(segment);
+  }
+}
+
+/**
+ * The members whose name or any unit segment contains `query`, as text or as pinyin initials
+ * (`jx` finds 甲县). Without `initialsOf` (the pinyin module not loaded yet) only text matches.
+ */
+export function searchRoster(members: readonly RosterMember[], query: string, initialsOf?: InitialsOf): RosterMember[] {
+  const needle = query.trim().toLowerCase();
+  if (!needle) return [...members];
+  const asciiNeedle = /^[a-z]+$/.test(needle);
+  const matches = (text: string): boolean =>
+    text.toLowerCase().includes(needle) || (asciiNeedle && initialsOf !== undefined && initialsOf(text).includes(needle));
+  return members.filter((member) => matches(member.name) || member.unit.some(matches));
+}
+
+/**
+ * The rows to draw: groups with their members and subgroups, skipping what is under a collapsed
+ * group. `expandAll` (while searching) ignores `collapsed`, so every match is visible.
+ */
+export function rosterRows(root: RosterGroup, collapsed: ReadonlySet<string>, expandAll = false): RosterRow[] {
+  const rows: RosterRow[] = [];
+  const visit = (group: RosterGroup): void => {
+    const expanded = expandAll || !collapsed.has(group.key);
+    rows.push({ kind: 'group', key: `g:${group.key}`, group, expanded });
+    if (!expanded) return;
+    for (const member of group.members) rows.push({ kind: 'member', key: `m:${member.id}`, member, depth: group.depth });
+    for (const sub of group.groups) visit(sub);
+  };
+  for (const group of root.groups) visit(group);
+  return rows;
+}
