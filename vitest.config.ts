@@ -1,5 +1,9 @@
 import { fileURLToPath } from 'node:url';
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { svelteTesting } from '@testing-library/svelte/vite';
 import { defineConfig } from 'vitest/config';
+
+const COMPONENT_TESTS = 'web-client/test/**/*.component.test.ts';
 
 export default defineConfig({
   resolve: {
@@ -8,11 +12,29 @@ export default defineConfig({
     },
   },
   test: {
-    include: ['**/{test,e2e}/**/*.test.ts'],
-    exclude: ['**/node_modules/**', '**/dist/**'],
     // Integration and browser tests share real mediasoup workers and Chromium on 2 cores.
     fileParallelism: false,
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'node',
+          include: ['**/{test,e2e}/**/*.test.ts'],
+          exclude: ['**/node_modules/**', '**/dist/**', COMPONENT_TESTS],
+        },
+      },
+      {
+        // Svelte components rendered into happy-dom, compiled as the web client's Vite build does.
+        extends: true,
+        plugins: [svelte({ configFile: fileURLToPath(new URL('./web-client/svelte.config.js', import.meta.url)) }), svelteTesting()],
+        test: {
+          name: 'components',
+          environment: 'happy-dom',
+          include: [COMPONENT_TESTS],
+        },
+      },
+    ],
   },
 });

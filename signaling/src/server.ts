@@ -18,6 +18,8 @@ export interface RunningServer {
   sfu: Sfu;
   roster: Roster;
   logger: Logger;
+  /** The socket.io server (tests disconnect clients with it, as a network or the server would). */
+  io: SocketServer;
   close(): Promise<void>;
 }
 
@@ -99,6 +101,7 @@ export async function startServer(overrides?: DeepPartial<ServerConfig>): Promis
     sfu,
     roster,
     logger,
+    io,
     async close() {
       io.disconnectSockets(true);
       await new Promise<void>((resolve) => io.close(() => resolve()));

@@ -96,10 +96,12 @@ export class BrowserMeeting {
   readonly pageErrors: string[] = [];
   private readonly contexts: BrowserContext[] = [];
   private readonly extraBrowsers: Browser[] = [];
+  /** Each page's current socket.io socket id, read from the server's CONNECT frame. */
+  private readonly socketIds = new WeakMap<Page, string>();
 
   private constructor(
     readonly room: string,
-    readonly server: RunningServer,
+    private runningServer: RunningServer,
     readonly browser: Browser,
     private readonly workDir: string,
     private readonly media: { video: string; audio: string },
@@ -123,6 +125,41 @@ export class BrowserMeeting {
     });
     const browser = await launchChromium(media, browserOptions);
     return new BrowserMeeting(room, server, browser, workDir, media);
+  }
+
+  /** The server now; restartServer() replaces it. */
+  get server(): RunningServer {
+    return this.runningServer;
+  }
+
+  /**
+   * Stops the whole server (signaling and media), runs `whileDown`, then starts a new one on the
+   * same port with the same configuration, as after a crash or a deployment.
+   */
+  async restartServer(whileDown: () => Promise<void>): Promise<void> {
+    const { config } = this.runningServer;
+    await this.runningServer.close();
+    try {
+      await whileDown();
+    } finally {
+      this.runningServer = await startServer(config);
+    }
+  }
+
+  /** The server drops `page`'s socket.io connection, as when it ends a session or a proxy cuts it. */
+  disconnectSocket(page: Page): void {
+    const socketId = this.socketIds.get(page);
+    if (!socketId || !this.server.io.sockets.sockets.has(socketId)) throw new Error(`no server socket for this page (${socketId})`);
+    this.server.io.in(socketId).disconnectSockets(true);
+  }
+
+  private trackSocket(page: Page): void {
+    page.on('websocket', (webSocket) => {
+      webSocket.on('framereceived', ({ payload }) => {
+        const connected = /^40(\{.*\})$/.exec(payload.toString());
+        if (connected) this.socketIds.set(page, (JSON.parse(connected[1]!) as { sid: string }).sid);
+      });
+    });
   }
 
   /** A second Chromium with other options on the same server and fake media; closed by close(). */
@@ -152,6 +189,7 @@ export class BrowserMeeting {
     this.contexts.push(context);
     const page = await context.newPage();
     page.on('pageerror', (error) => this.pageErrors.push(`${label}: ${error.message}`));
+    this.trackSocket(page);
     await page.goto(this.url(jwt, options, autojoin), { timeout: 10_000 });
     return { context, page };
   }
@@ -184,6 +222,7 @@ export class BrowserMeeting {
     this.contexts.push(context);
     const page = await context.newPage();
     page.on('pageerror', (error) => this.pageErrors.push(`${label}: ${error.message}`));
+    this.trackSocket(page);
     await page.goto(`${this.server.url}${path}`, { timeout: 10_000 });
     return { context, page };
   }

@@ -1,0 +1,127 @@
+// The roster panel rendered into happy-dom: units grouped by their path with online and
+// raised-hand counts, collapsing a unit, searching by Chinese text and by pinyin initials (the
+// pinyin module loads on first use), and following the participants as they change.
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import RosterPanel from '../src/components/RosterPanel.svelte';
+import type { RemoteParticipant } from '../src/lib/MeetingSession';
+
+function participant(id: string, name: string, unit: string | undefined, handRaised = false): RemoteParticipant {
+  return {
+    id,
+    identity: id,
+    name,
+    isAdmin: false,
+    handRaised,
+    attributes: unit === undefined ? {} : { unit },
+    media: [{ producerId: `${id}-mic`, kind: 'audio', source: 'microphone', paused: false, track: null }],
+  };
+}
+
+const participants = [
+  participant('office', '办公室', '甲县/乙镇'),
+  participant('party', '党政办', '甲县/乙镇', true),
+  participant('emergency', '应急管理局', '丙县'),
+];
+
+function renderRoster(props: Partial<{ participants: RemoteParticipant[]; onClose: () => void }> = {}) {
+  return render(RosterPanel, {
+    participants,
+    self: null,
+    microphoneOn: true,
+    cameraOn: true,
+    activeSpeakerId: null,
+    onClose: () => undefined,
+    ...props,
+  });
+}
+
+function groups(): Array<{ key: string; online: string; hands: string; text: string }> {
+  return screen.queryAllByTestId('roster-group').map((element) => ({
+    key: element.dataset.key ?? '',
+    online: element.dataset.online ?? '',
+    hands: element.dataset.hands ?? '',
+    text: element.textContent ?? '',
+  }));
+}
+
+function memberIds(): string[] {
+  return screen.queryAllByTestId('roster-member').map((element) => element.dataset.participantId ?? '');
+}
+
+describe('RosterPanel', () => {
+  // happy-dom lays nothing out: give the virtual list a viewport tall enough for every row.
+  const clientHeight = Object.getOwnPropertyDescriptor(HTMLElement.prototype, 'clientHeight');
+  beforeAll(() => {
+    Object.defineProperty(HTMLElement.prototype, 'clientHeight', { configurable: true, get: () => 600 });
+  });
+  afterAll(() => {
+    if (clientHeight) Object.defineProperty(HTMLElement.prototype, 'clientHeight', clientHeight);
+  });
+
+  it('groups participants by unit path with online and raised-hand counts', () => {
+    renderRoster();
+    expect(screen.getByTestId('roster-online').dataset.count).toBe('3');
+    expect(screen.getByTestId('roster-online').textContent).toContain('在线 3');
+    // Units in Chinese collation order (丙 bǐng before 甲 jiǎ), each town under its county.
+    expect(groups()).toEqual([
+      { key: '丙县', online: '1', hands: '0', text: expect.stringContaining('丙县') },
+      { key: '甲县', online: '2', hands: '1', text: expect.stringContaining('甲县') },
+      { key: '甲县/乙镇', online: '2', hands: '1', text: expect.stringContaining('乙镇') },
+    ]);
+    expect(groups()[0]!.text).toContain('在线 1');
+    expect(memberIds().sort()).toEqual(['emergency', 'office', 'party']);
+    const raised = screen.getAllByTestId('roster-member').find((element) => element.dataset.participantId === 'party')!;
+    expect(raised.dataset.handRaised).toBe('true');
+    expect(within(raised).getByRole('img', { name: /已举手/ })).toBeTruthy();
+  });
+
+  it('collapses and expands a unit', async () => {
+    renderRoster();
+    const county = (): HTMLElement => screen.getAllByTestId('roster-group').find((element) => element.dataset.key === '甲县')!;
+    await fireEvent.click(county());
+    expect(county().getAttribute('aria-expanded')).toBe('false');
+    expect(groups().map((group) => group.key)).toEqual(['丙县', '甲县']);
+    expect(memberIds()).toEqual(['emergency']);
+    await fireEvent.click(county());
+    expect(memberIds().sort()).toEqual(['emergency', 'office', 'party']);
+  });
+
+  it('searches by Chinese name or unit, and by pinyin initials once pinyin has loaded', async () => {
+    renderRoster();
+    const search = screen.getByTestId('roster-search');
+    await fireEvent.input(search, { target: { value: '应急' } });
+    expect(memberIds()).toEqual(['emergency']);
+    expect(groups().map((group) => group.key)).toEqual(['丙县']);
+
+    await fireEvent.input(search, { target: { value: '乙镇' } });
+    expect(memberIds().sort()).toEqual(['office', 'party']);
+
+    await fireEvent.input(search, { target: { value: 'dzb' } });
+    await waitFor(() => expect(memberIds()).toEqual(['party']), { timeout: 5_000 });
+
+    await fireEvent.input(search, { target: { value: '不存在的单位' } });
+    expect(screen.getByTestId('roster-empty').textContent).toContain('没有找到匹配的单位');
+
+    await fireEvent.keyDown(search, { key: 'Escape' });
+    expect((search as HTMLInputElement).value).toBe('');
+    expect(memberIds()).toHaveLength(3);
+  });
+
+  it('shows only raised hands when asked, and closes on Esc with an empty search', async () => {
+    const onClose = vi.fn();
+    renderRoster({ onClose });
+    await fireEvent.click(screen.getByTestId('roster-hands-only'));
+    expect(memberIds()).toEqual(['party']);
+    await fireEvent.keyDown(screen.getByTestId('roster-search'), { key: 'Escape' });
+    expect(onClose).toHaveBeenCalledOnce();
+  });
+
+  it('follows participants joining and leaving', async () => {
+    const { rerender } = renderRoster();
+    await rerender({ participants: [...participants.slice(1), participant('town', '丁镇', '丙县/丁镇')] });
+    await waitFor(() => expect(memberIds().sort()).toEqual(['emergency', 'party', 'town']));
+    expect(screen.getByTestId('roster-online').dataset.count).toBe('3');
+    expect(groups().map(({ key, online }) => [key, online])).toEqual([['丙县', '2'], ['丙县/丁镇', '1'], ['甲县', '1'], ['甲县/乙镇', '1']]);
+  });
+});
