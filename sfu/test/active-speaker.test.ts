@@ -4,18 +4,11 @@
 import { once } from 'node:events';
 import { pino } from 'pino';
 import { afterEach, expect, it } from 'vitest';
-import { Sfu, type SfuConfig } from '../src/index.js';
+import { Sfu } from '../src/index.js';
+import { testSfuConfig } from './config.js';
 import { microphone, talkUntil } from './microphones.js';
 
-const config: SfuConfig = {
-  numWorkers: 1,
-  rtcMinPort: 41000,
-  rtcMaxPort: 41999,
-  listenIps: [{ ip: '127.0.0.1' }],
-  workerLogLevel: 'none',
-  initialAvailableOutgoingBitrate: 1_000_000,
-  maxIncomingBitrate: 0,
-};
+const config = testSfuConfig(41000);
 
 let sfu: Sfu | undefined;
 afterEach(() => sfu?.close());

@@ -2,17 +2,10 @@
 import { once } from 'node:events';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Sfu, type SfuConfig } from '../src/index.js';
+import { Sfu } from '../src/index.js';
+import { testSfuConfig } from './config.js';
 
-const config: SfuConfig = {
-  numWorkers: 1,
-  rtcMinPort: 40000,
-  rtcMaxPort: 40999,
-  listenIps: [{ ip: '127.0.0.1' }],
-  workerLogLevel: 'none',
-  initialAvailableOutgoingBitrate: 1_000_000,
-  maxIncomingBitrate: 0,
-};
+const config = testSfuConfig(40000);
 
 let sfu: Sfu | undefined;
 afterEach(() => sfu?.close());

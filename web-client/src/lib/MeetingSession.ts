@@ -35,14 +35,8 @@ export interface RemoteMedia {
   track: MediaStreamTrack | null;
 }
 
-export interface RemoteParticipant {
-  id: string;
-  identity: string;
-  name: string;
-  isAdmin: boolean;
-  handRaised: boolean;
-  /** The token's attributes; `unit` is the '/'-separated unit path the roster groups by. */
-  attributes: Record<string, string>;
+/** A participant as the server describes it, with their media as this client receives it. */
+export interface RemoteParticipant extends Omit<ParticipantInfo, 'producers'> {
   media: RemoteMedia[];
 }
 
