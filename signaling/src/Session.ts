@@ -76,6 +76,11 @@ export class Session {
     return this.joined?.participant.id;
   }
 
+  /** Joined with a hidden grant: the others never hear of this session. */
+  get hidden(): boolean {
+    return this.joined?.grant.hidden ?? false;
+  }
+
   /** The request handlers; payloads arrive validated against requestSchemas (protocol-schemas.ts). */
   readonly handlers: Handlers = {
     join: async ({ meetingId, token }) => {
@@ -188,7 +193,7 @@ export class Session {
     },
 
     sendChat: async ({ text }) => {
-      const { meeting, participant, grant } = this.requireJoined();
+      const { meeting, participant, grant } = this.requireVisible('chat');
       const message: ChatMessage = {
         id: randomUUID(),
         participantId: participant.id,
@@ -203,7 +208,7 @@ export class Session {
     },
 
     setHandRaised: async ({ raised }) => {
-      const joined = this.requireJoined();
+      const joined = this.requireVisible('raise a hand');
       if (joined.handRaised !== raised) {
         joined.handRaised = raised;
         this.broadcast('participantUpdated', { participant: this.info() });
@@ -226,7 +231,9 @@ export class Session {
     const { meeting, participant, logger } = joined;
     participant.close();
     this.deps.roster.remove(meeting.id, participant.id);
-    this.socket.to(meetingChannel(meeting.id)).emit('participantLeft', { participantId: participant.id });
+    if (!joined.grant.hidden) {
+      this.socket.to(meetingChannel(meeting.id)).emit('participantLeft', { participantId: participant.id });
+    }
     void this.socket.leave(meetingChannel(meeting.id));
     if (meeting.participants.size === 0) meeting.close();
     logger.info('participant left');
@@ -280,7 +287,10 @@ export class Session {
       }
     });
 
-    const others = roster.members(meetingId).map((session) => session.info());
+    const others = roster
+      .members(meetingId)
+      .filter((session) => !session.hidden)
+      .map((session) => session.info());
     roster.add(meetingId, participantId, this);
     await this.socket.join(meetingChannel(meetingId));
     const self = this.info();
@@ -312,9 +322,15 @@ export class Session {
     return this.joined;
   }
 
-  /** Sends an event to everyone else in this session's meeting. */
+  private requireVisible(action: string): Joined {
+    const joined = this.requireJoined();
+    if (joined.grant.hidden) throw new ProtocolError('FORBIDDEN', `a hidden participant cannot ${action}`);
+    return joined;
+  }
+
+  /** Sends an event to everyone else in this session's meeting; a hidden session sends nothing. */
   private broadcast<E extends ServerEventName>(event: E, payload: ServerEvents[E]): void {
-    if (this.joined) this.socket.to(meetingChannel(this.joined.meeting.id)).emit(event, payload);
+    if (this.joined && !this.joined.grant.hidden) this.socket.to(meetingChannel(this.joined.meeting.id)).emit(event, payload);
   }
 
   private emit<E extends ServerEventName>(event: E, payload: ServerEvents[E]): void {

@@ -94,3 +94,35 @@ describe('active speaker', () => {
     transport.close();
   });
 });
+
+describe('hidden participants (walls)', () => {
+  it('receive everything but are never shown to the others, and cannot publish or speak up', async () => {
+    const [chair, chairJoin] = await join('walls', 'city-office');
+    const noticed: string[] = [];
+    for (const event of ['participantJoined', 'participantLeft', 'participantUpdated', 'chatMessage'] as const) {
+      chair.on(event, () => noticed.push(event));
+    }
+    const wall = await connect(server.url);
+    sockets.push(wall);
+    const wallToken = await tokenFor(server, { room: 'walls', identity: 'command-wall', hidden: true });
+    const wallJoin = await ok(wall, 'join', { meetingId: 'walls', token: wallToken });
+    expect(wallJoin.permissions.canPublish).toBe(false);
+    expect(wallJoin.participants.map((p) => p.id)).toEqual([chairJoin.self.id]);
+
+    for (const [name, payload] of [
+      ['createTransport', { direction: 'send' }],
+      ['sendChat', { text: '指挥中心' }],
+      ['setHandRaised', { raised: true }],
+    ] as const) {
+      const reply = await request(wall, name, payload);
+      expect(reply.ok ? '' : reply.error.code, name).toBe('FORBIDDEN');
+    }
+    expect((await ok(wall, 'createTransport', { direction: 'recv' })).id).toBeTruthy();
+
+    const [, late] = await join('walls', 'county-a');
+    expect(late.participants.map((p) => p.identity)).toEqual(['city-office']);
+    await ok(wall, 'leave', {});
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(noticed).toEqual(['participantJoined']); // county-a only
+  });
+});

@@ -21,7 +21,8 @@ describe('wall mode', () => {
 
   it('shows the chosen identities in order, full screen, receiving only what it shows', async () => {
     const [city, county, town] = units as [Attendee, Attendee, Attendee];
-    const jwt = await meeting.token({ identity: 'command-centre', name: '指挥中心大屏', canPublish: false });
+    // A hidden grant: the wall watches without appearing in anyone's meeting.
+    const jwt = await meeting.token({ identity: 'command-centre', name: '指挥中心大屏', hidden: true });
     const query = new URLSearchParams({ token: jwt, ids: `${county.identity},${city.identity}`, grid: '2' });
     const { page } = await meeting.openPath('wall', `/wall/${meeting.room}?${query}`, { width: 1280, height: 720 });
     await page.waitForFunction(() => window.__cityconf?.state().phase === 'joined', undefined, { timeout: JOIN_TIMEOUT_MS });
@@ -37,7 +38,11 @@ describe('wall mode', () => {
     expect(await page.evaluate(() => window.__cityconf!.state().local)).toMatchObject({ cameraOn: false, microphoneOn: false, cameraDeviceId: null });
     await meeting.expectServerCounts(4, 7);
     for (const control of ['leave-button', 'toggle-microphone', 'toggle-camera']) expect(await page.getByTestId(control).count(), control).toBe(0);
-    for (const unit of units) await tileLocator(unit.page, (await page.evaluate(() => window.__cityconf!.state().selfId))!).waitFor();
+    const wallId = (await page.evaluate(() => window.__cityconf!.state().selfId))!;
+    for (const unit of units) {
+      expect(await tileLocator(unit.page, wallId).count()).toBe(0);
+      expect(await unit.page.evaluate(() => window.__cityconf!.state().participants.map((p) => p.identity))).not.toContain('command-centre');
+    }
 
     await expect
       .poll(() => remoteVideoPlayback(page).then((videos) => videos.length > 0 && videos.every((video) => video.readyState >= 2 && video.width > 0)), { timeout: 10_000 })

@@ -13,6 +13,8 @@ export interface MintOptions {
   ttlSeconds?: number;
   /** LiveKit participant attributes, e.g. { unit: '甲县/乙镇人民政府' }. */
   attributes?: Record<string, string>;
+  /** Invisible to the others and receive-only (command-centre walls, recorders). */
+  hidden?: boolean;
 }
 
 /** What a verified join token allows. */
@@ -26,6 +28,8 @@ export interface JoinGrant {
   /** LiveKit source names ('camera', 'microphone', 'screen_share'); undefined allows all. */
   canPublishSources?: string[];
   attributes: Record<string, string>;
+  /** LiveKit's `hidden`: not in the others' roster, never publishes, chats or raises a hand. */
+  hidden: boolean;
 }
 
 /** Mints a LiveKit-format access token (video grant) that this server accepts. */
@@ -42,6 +46,7 @@ export async function mintToken(auth: AuthConfig, options: MintOptions): Promise
     canPublish: options.canPublish ?? true,
     canSubscribe: options.canSubscribe ?? true,
     roomAdmin: options.admin ?? false,
+    hidden: options.hidden ?? false,
   });
   return token.toJwt();
 }
@@ -72,11 +77,13 @@ export async function verifyJoinToken(auth: AuthConfig, token: string, meetingId
     name: claims.name || claims.sub,
     room: video.room,
     // LiveKit's defaults: publishing and subscribing are allowed unless the grant says otherwise.
-    canPublish: video.canPublish ?? true,
+    // A hidden participant only watches.
+    canPublish: !video.hidden && (video.canPublish ?? true),
     canSubscribe: video.canSubscribe ?? true,
     isAdmin: video.roomAdmin ?? false,
     canPublishSources: video.canPublishSources?.length ? video.canPublishSources.map(String) : undefined,
     attributes: stringRecord(claims.attributes),
+    hidden: video.hidden ?? false,
   };
 }
 

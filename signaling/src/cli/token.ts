@@ -1,6 +1,7 @@
 // Prints a join token (LiveKit access-token format) as the last line of stdout.
 //   npm run token -- --room <meetingId> --identity <unitId> --name <显示名> [--admin] [--ttl <hours>]
-//                    [--no-publish] [--no-subscribe] [--attribute key=value …]
+//                    [--no-publish] [--no-subscribe] [--hidden] [--attribute key=value …]
+//   --hidden: invisible to the others and receive-only (command-centre wall screens)
 //   e.g. --attribute unit=甲县/乙镇人民政府 (the roster groups units by this path)
 import { parseArgs } from 'node:util';
 import { mintToken } from '../auth/tokens.js';
@@ -8,7 +9,7 @@ import { loadConfig } from '../config.js';
 import { meetingIdSchema } from '../protocol-schemas.js';
 
 const usage =
-  'usage: npm run token -- --room <meetingId> --identity <unitId> --name <显示名> [--admin] [--ttl <hours>] [--no-publish] [--no-subscribe] [--attribute key=value …]';
+  'usage: npm run token -- --room <meetingId> --identity <unitId> --name <显示名> [--admin] [--ttl <hours>] [--no-publish] [--no-subscribe] [--hidden] [--attribute key=value …]';
 
 function fail(message: string): never {
   console.error(`error: ${message}\n${usage}`);
@@ -26,6 +27,7 @@ try {
       ttl: { type: 'string', default: '24' },
       'no-publish': { type: 'boolean', default: false },
       'no-subscribe': { type: 'boolean', default: false },
+      hidden: { type: 'boolean', default: false },
       attribute: { type: 'string', multiple: true, default: [] },
     },
     strict: true,
@@ -57,6 +59,7 @@ const token = await mintToken(config.auth, {
   canSubscribe: !values['no-subscribe'],
   ttlSeconds: Math.round(ttlHours * 3600),
   attributes,
+  hidden: values.hidden,
 });
 const base = `http://localhost:${config.port}`;
 console.error(`入会链接 / Join link: ${base}/m/${encodeURIComponent(room)}?token=${token}`);
