@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Installs and builds whatever is missing or stale, so that `npm start` and `npm test` work on a
-// fresh clone: npm dependencies (npm ci), the patched mediasoup worker (cached outside the repo),
-// the TypeScript build (tsc -b) and the web client (vite build). Each step is skipped when up to
-// date. Uses only Node built-ins until dependencies are installed. Logs go to stderr.
+// fresh clone: npm dependencies (npm ci), the patched mediasoup worker and better-sqlite3's native
+// addon (both cached outside the repo), the TypeScript build (tsc -b) and the web client (vite
+// build). Each step is skipped when up to date. Uses only Node built-ins until dependencies are
+// installed. Logs go to stderr.
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -61,6 +62,11 @@ async function ensureWorkerBinary() {
   symlinkSync(binary, expected);
 }
 
+async function ensureSqliteAddon() {
+  const { ensureBetterSqlite3 } = await import('./better-sqlite3.mjs');
+  ensureBetterSqlite3({ log });
+}
+
 function newestMtime(path) {
   const stat = statSync(path);
   if (!stat.isDirectory()) return stat.mtimeMs;
@@ -80,6 +86,7 @@ function ensureWebClient() {
 if (process.argv.includes('--for-tests')) ensureTestTools();
 ensureDependencies();
 await ensureWorkerBinary();
+await ensureSqliteAddon();
 log('compiling TypeScript (tsc -b)');
 run('npx', ['--no-install', 'tsc', '-b']);
 ensureWebClient();

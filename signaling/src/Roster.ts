@@ -1,47 +1,73 @@
-import { ChatLog } from './ChatLog.js';
-import type { Session } from './Session.js';
-
-interface MeetingEntry {
-  members: Map<string, Session>;
-  chat: ChatLog;
-}
+import { ProtocolError } from './errors.js';
+import { LiveMeeting, type LiveMeetingDeps, type Member } from './governance/LiveMeeting.js';
+import type { LiveMeetings } from './governance/LiveMeetings.js';
+import { adHocMeeting, newMeetingNumber } from './governance/meetingRecords.js';
+import type { ParticipantInfo } from './protocol.js';
 
 /**
- * Who is in which meeting on this node (meetingId → participantId → session), and each meeting's
- * recent chat. A meeting's entry goes when its last member leaves.
+ * The meetings running on this node (meetingId → LiveMeeting) and who is in each. A meeting's
+ * entry goes when its last member leaves; its record, attendance and chat stay in the store.
  */
-export class Roster {
-  private readonly meetings = new Map<string, MeetingEntry>();
+export class Roster implements LiveMeetings {
+  private readonly meetings = new Map<string, LiveMeeting>();
+  private readonly now: () => number;
 
-  add(meetingId: string, participantId: string, session: Session): void {
-    let entry = this.meetings.get(meetingId);
-    if (!entry) {
-      entry = { members: new Map(), chat: new ChatLog() };
-      this.meetings.set(meetingId, entry);
+  constructor(private readonly deps: LiveMeetingDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  /**
+   * The running meeting to join: an existing one, or the stored record brought live (a scheduled
+   * meeting starts with its first participant), or a new ad-hoc meeting. MEETING_ENDED if ended.
+   */
+  enter(meetingId: string): LiveMeeting {
+    const running = this.meetings.get(meetingId);
+    if (running && running.record.state !== 'ended') return running;
+    const { meetings } = this.deps.store;
+    let record = meetings.get(meetingId);
+    if (!record) {
+      record = adHocMeeting(meetingId, newMeetingNumber(meetings), this.now());
+      meetings.create(record);
+      this.deps.logger.info({ meetingId, number: record.number }, 'ad-hoc meeting created');
     }
-    entry.members.set(participantId, session);
+    if (record.state === 'ended') {
+      throw new ProtocolError('MEETING_ENDED', `meeting ${meetingId} has ended; ask the organiser for a new meeting`);
+    }
+    if (record.state === 'scheduled') {
+      record = meetings.update(meetingId, { state: 'live', startedAt: this.now() }) ?? record;
+      this.deps.logger.info({ meetingId }, 'scheduled meeting started');
+    }
+    const live = new LiveMeeting(record, this.deps);
+    this.meetings.set(meetingId, live);
+    return live;
   }
 
+  get(meetingId: string): LiveMeeting | undefined {
+    return this.meetings.get(meetingId);
+  }
+
+  /** Removes a member; the meeting's entry goes with its last member. */
   remove(meetingId: string, participantId: string): void {
-    const entry = this.meetings.get(meetingId);
-    if (!entry) return;
-    entry.members.delete(participantId);
-    if (entry.members.size === 0) this.meetings.delete(meetingId);
+    const live = this.meetings.get(meetingId);
+    if (!live) return;
+    live.remove(participantId);
+    this.releaseIfEmpty(live);
   }
 
-  members(meetingId: string): Session[] {
+  /** Drops a meeting nobody is in (e.g. a join that failed after enter). */
+  releaseIfEmpty(live: LiveMeeting): void {
+    if (live.members.size === 0 && this.meetings.get(live.id) === live) {
+      this.meetings.delete(live.id);
+      live.close();
+    }
+  }
+
+  members(meetingId: string): Member[] {
     return [...(this.meetings.get(meetingId)?.members.values() ?? [])];
   }
 
-  /** The meeting's chat log; only for a meeting with members (joined sessions). */
-  chat(meetingId: string): ChatLog {
-    const entry = this.meetings.get(meetingId);
-    if (!entry) throw new Error(`no members in meeting ${meetingId}`);
-    return entry.chat;
-  }
-
-  findByIdentity(meetingId: string, identity: string): Session | undefined {
-    return this.members(meetingId).find((session) => session.identity === identity);
+  findByUnit(meetingId: string, unitId: string): Member | undefined {
+    return this.meetings.get(meetingId)?.memberOfUnit(unitId);
   }
 
   get meetingCount(): number {
@@ -50,7 +76,30 @@ export class Roster {
 
   get participantCount(): number {
     let count = 0;
-    for (const { members } of this.meetings.values()) count += members.size;
+    for (const live of this.meetings.values()) count += live.members.size;
     return count;
+  }
+
+  // ---- LiveMeetings (the admin API's view) ------------------------------------------------------
+
+  participants(meetingId: string): ParticipantInfo[] {
+    return this.meetings.get(meetingId)?.visibleMembers().map((member) => member.info()) ?? [];
+  }
+
+  endMeeting(meetingId: string, by: string): void {
+    const live = this.meetings.get(meetingId);
+    if (live) {
+      live.finish(by);
+      return;
+    }
+    const record = this.deps.store.meetings.get(meetingId);
+    if (record && record.state !== 'ended') this.deps.store.meetings.update(meetingId, { state: 'ended', endedAt: this.now() });
+  }
+
+  removeParticipant(meetingId: string, participantId: string, by: string): boolean {
+    const member = this.meetings.get(meetingId)?.members.get(participantId);
+    if (!member || member.hidden) return false;
+    member.end('REMOVED', `${by} removed you from the meeting`);
+    return true;
   }
 }

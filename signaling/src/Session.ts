@@ -4,9 +4,13 @@ import type { Socket } from 'socket.io';
 import { verifyJoinToken, type JoinGrant } from './auth/tokens.js';
 import type { AuthConfig } from './config.js';
 import { ProtocolError } from './errors.js';
+import type { Actor, LiveMeeting, Member } from './governance/LiveMeeting.js';
+import type { MeetingRole } from './governance/roles.js';
 import type { Logger } from './log.js';
 import {
   PROTOCOL_VERSION,
+  ROLE_ACTIONS,
+  type ChairNoticeKind,
   type ChatMessage,
   type ParticipantInfo,
   type ProducerInfo,
@@ -30,10 +34,10 @@ type Handlers = { [N in RequestName]: (payload: RequestPayload<N>) => Promise<Re
 /** State of one joined connection. */
 interface Joined {
   meeting: Meeting;
+  live: LiveMeeting;
   participant: Participant;
   grant: JoinGrant;
   logger: Logger;
-  handRaised: boolean;
 }
 
 const LIVEKIT_SOURCE: Record<ProducerAppData['source'], string> = {
@@ -50,9 +54,10 @@ export const meetingChannel = (meetingId: string): string => `meeting:${meetingI
  * participant and relays roster and producer changes to the rest of the meeting. Leaving,
  * disconnecting or losing the meeting's worker closes the participant and everything under it.
  */
-export class Session {
+export class Session implements Member {
   private joined?: Joined;
   private joining = false;
+  private leaving = false;
 
   private readonly connectionLogger: Logger;
 
@@ -68,17 +73,38 @@ export class Session {
     return this.joined?.logger ?? this.connectionLogger;
   }
 
-  get identity(): string | undefined {
-    return this.joined?.grant.identity;
+  get identity(): string {
+    return this.requireJoined().grant.identity;
   }
 
-  get participantId(): string | undefined {
-    return this.joined?.participant.id;
+  get participantId(): string {
+    return this.requireJoined().participant.id;
+  }
+
+  get unitId(): string {
+    return this.requireJoined().grant.unitId;
+  }
+
+  get role(): MeetingRole {
+    return this.requireJoined().grant.role;
+  }
+
+  get name(): string {
+    return this.requireJoined().grant.name;
   }
 
   /** Joined with a hidden grant: the others never hear of this session. */
   get hidden(): boolean {
     return this.joined?.grant.hidden ?? false;
+  }
+
+  private get actor(): Actor {
+    const { grant } = this.requireJoined();
+    return { name: grant.name, role: grant.role };
+  }
+
+  private get live(): LiveMeeting {
+    return this.requireJoined().live;
   }
 
   /** The request handlers; payloads arrive validated against requestSchemas (protocol-schemas.ts). */
@@ -135,7 +161,14 @@ export class Session {
         rtpParameters: rtpParameters as unknown as ms.RtpParameters,
         source,
       });
-      this.broadcast('producerAdded', { participantId: participant.id, producer: producerInfo(producer) });
+      if (source === 'microphone' && !this.live.micAllowed(this)) {
+        // Floor control holds this microphone: it starts paused, and the client is told why.
+        await producer.pause();
+        this.notice('muted', this.live.record.title);
+      }
+      const info = producerInfo(producer);
+      this.broadcast('producerAdded', { participantId: participant.id, producer: info });
+      this.live.trackPublished(this, info);
       return { id: producer.id };
     },
 
@@ -145,13 +178,25 @@ export class Session {
     },
 
     resumeProducer: async ({ producerId }) => {
+      const { participant, live } = this.requireJoined();
+      const source = (participant.producer(producerId).appData as ProducerAppData).source;
+      if (source === 'microphone' && !live.micAllowed(this)) {
+        throw new ProtocolError(
+          'FLOOR_REQUIRED',
+          live.control.state().floorMode === 'controlled'
+            ? 'the chair controls the floor: raise your hand and wait to be granted the floor'
+            : 'the chair has muted everyone and does not allow unmuting yourself: raise your hand',
+        );
+      }
       await this.setProducerPaused(producerId, false);
       return {};
     },
 
     closeProducer: async ({ producerId }) => {
-      const { participant } = this.requireJoined();
+      const { participant, live } = this.requireJoined();
+      const info = producerInfo(participant.producer(producerId));
       participant.closeProducer(producerId);
+      live.trackUnpublished(this, info);
       this.broadcast('producerClosed', { participantId: participant.id, producerId });
       return {};
     },
@@ -193,7 +238,8 @@ export class Session {
     },
 
     sendChat: async ({ text }) => {
-      const { meeting, participant, grant } = this.requireVisible('chat');
+      const { live, participant, grant } = this.requireVisible('chat');
+      live.authorize(this.actor, 'chat');
       const message: ChatMessage = {
         id: randomUUID(),
         participantId: participant.id,
@@ -202,15 +248,16 @@ export class Session {
         text,
         sentAt: Date.now(),
       };
-      this.deps.roster.chat(meeting.id).append(message);
+      live.appendChat(message);
       this.broadcast('chatMessage', { message });
       return { message };
     },
 
     setHandRaised: async ({ raised }) => {
-      const joined = this.requireVisible('raise a hand');
-      if (joined.handRaised !== raised) {
-        joined.handRaised = raised;
+      const { live, grant } = this.requireVisible('raise a hand');
+      live.authorize(this.actor, 'raiseHand');
+      if (live.handRaised(grant.unitId) !== raised) {
+        live.setHandRaised(this, raised);
         this.broadcast('participantUpdated', { participant: this.info() });
       }
       return {};
@@ -221,16 +268,85 @@ export class Session {
       this.leave();
       return {};
     },
+
+    // ---- chair console: LiveMeeting checks the role and applies each action ----
+
+    muteAll: async ({ allowSelfUnmute }) => {
+      await this.live.muteAll(this.actor, allowSelfUnmute);
+      return {};
+    },
+    setAllowSelfUnmute: async ({ allowed }) => {
+      await this.live.setAllowSelfUnmute(this.actor, allowed);
+      return {};
+    },
+    setFloorMode: async ({ mode }) => {
+      await this.live.setFloorMode(this.actor, mode);
+      return {};
+    },
+    setLocked: async ({ locked }) => {
+      this.live.setLocked(this.actor, locked);
+      return {};
+    },
+    muteParticipant: async ({ participantId, source }) => {
+      await this.live.muteParticipant(this.actor, participantId, source);
+      return {};
+    },
+    requestUnmute: async ({ participantId }) => {
+      this.live.requestUnmute(this.actor, participantId);
+      return {};
+    },
+    removeParticipant: async ({ participantId }) => {
+      this.live.removeParticipant(this.actor, participantId);
+      return {};
+    },
+    endMeeting: async () => {
+      this.live.end(this.actor);
+      return {};
+    },
+    grantFloor: async ({ unitId }) => {
+      await this.live.grantFloor(this.actor, unitId);
+      return {};
+    },
+    denyFloor: async ({ unitId }) => {
+      this.live.denyFloor(this.actor, unitId);
+      return {};
+    },
+    revokeFloor: async ({ unitId }) => {
+      await this.live.revokeFloor(this.actor, unitId);
+      return {};
+    },
+    rollCall: async ({ unitId }) => {
+      await this.live.rollCall(this.actor, unitId);
+      return { unitId };
+    },
+    rollCallNext: async () => ({ unitId: await this.live.rollCallNext(this.actor) }),
+    markRollCall: async ({ unitId, result }) => {
+      this.live.markRollCall(this.actor, unitId, result);
+      return {};
+    },
+    finishRollCall: async () => {
+      await this.live.finishRollCall(this.actor);
+      return {};
+    },
+    setBroadcast: async ({ unitId }) => {
+      this.live.setBroadcast(this.actor, unitId);
+      return {};
+    },
   };
 
   /** Leaves the meeting, if joined: closes the SFU participant and tells the others. */
   leave(): void {
     const joined = this.joined;
-    if (!joined) return;
-    this.joined = undefined;
+    if (!joined || this.leaving) return;
     const { meeting, participant, logger } = joined;
-    participant.close();
-    this.deps.roster.remove(meeting.id, participant.id);
+    this.leaving = true;
+    try {
+      participant.close();
+      this.deps.roster.remove(meeting.id, participant.id); // still joined: the roster reads our unit
+    } finally {
+      this.joined = undefined;
+      this.leaving = false;
+    }
     if (!joined.grant.hidden) {
       this.socket.to(meetingChannel(meeting.id)).emit('participantLeft', { participantId: participant.id });
     }
@@ -245,14 +361,33 @@ export class Session {
     this.leave();
   }
 
+  /** Tells this participant what the chair did to it. */
+  notice(kind: ChairNoticeKind, by: string): void {
+    this.emit('chairNotice', { kind, by });
+  }
+
+  /** Pauses this participant's running producer of `source` on the server; false if there is none. */
+  async pauseSource(source: 'microphone' | 'camera'): Promise<boolean> {
+    const joined = this.joined;
+    if (!joined) return false;
+    const producer = [...joined.participant.producers.values()].find(
+      (candidate) => (candidate.appData as ProducerAppData).source === source && !candidate.paused,
+    );
+    if (!producer) return false;
+    await this.setProducerPaused(producer.id, true);
+    return true;
+  }
+
   info(): ParticipantInfo {
-    const { participant, grant, handRaised } = this.requireJoined();
+    const { participant, grant, live } = this.requireJoined();
     return {
       id: participant.id,
       identity: grant.identity,
+      unitId: grant.unitId,
+      role: grant.role,
       name: grant.name,
       isAdmin: grant.isAdmin,
-      handRaised,
+      handRaised: live.handRaised(grant.unitId),
       attributes: grant.attributes,
       producers: [...participant.producers.values()].map(producerInfo),
     };
@@ -261,51 +396,65 @@ export class Session {
   private async join(meetingId: string, token: string): Promise<RequestReplies['join']> {
     const { sfu, roster, auth } = this.deps;
     const grant = await verifyJoinToken(auth, token, meetingId);
-
-    roster
-      .findByIdentity(meetingId, grant.identity)
-      ?.end('SESSION_REPLACED', `${grant.identity} joined this meeting from another connection`);
-
-    const participantId = randomUUID();
-    let meeting: Meeting;
-    do meeting = await sfu.openMeeting(meetingId);
-    while (meeting.isClosed); // the last participant closed it while we waited: open a new one
-    const participant = meeting.addParticipant(participantId);
-    const logger = this.connectionLogger.child({ meetingId, participantId, identity: grant.identity });
-
-    if (this.socket.disconnected) {
-      participant.close();
-      if (meeting.participants.size === 0) meeting.close();
-      throw new ProtocolError('INVALID_STATE', 'the connection closed while joining');
+    for (const member of roster.members(meetingId)) {
+      if (member instanceof Session && member.joined?.grant.identity === grant.identity) {
+        member.end('SESSION_REPLACED', `${grant.identity} joined this meeting from another connection`);
+      }
+    }
+    const live = roster.enter(meetingId);
+    let meeting: Meeting | undefined;
+    let participant: Participant | undefined;
+    try {
+      live.admit(grant.unitId, grant.role);
+      do meeting = await sfu.openMeeting(meetingId);
+      while (meeting.isClosed); // the last participant closed it while we waited: open a new one
+      participant = meeting.addParticipant(randomUUID());
+      if (this.socket.disconnected) throw new ProtocolError('INVALID_STATE', 'the connection closed while joining');
+      if (live.record.state === 'ended') throw new ProtocolError('MEETING_ENDED', `meeting ${meetingId} has ended`);
+    } catch (error) {
+      participant?.close();
+      if (meeting && meeting.participants.size === 0) meeting.close();
+      roster.releaseIfEmpty(live);
+      throw error;
     }
 
-    this.joined = { meeting, participant, grant, logger, handRaised: false };
+    const participantId = participant.id;
+    const logger = this.connectionLogger.child({ meetingId, participantId, identity: grant.identity });
+    this.joined = { meeting, live, participant, grant, logger };
     participant.on('consumerclosed', (consumerId) => this.emit('consumerClosed', { consumerId }));
+    const joinedParticipant = participant;
     meeting.once('close', (reason) => {
-      if (reason === 'worker-died' && this.joined?.participant === participant) {
+      if (reason === 'worker-died' && this.joined?.participant === joinedParticipant) {
         this.end('MEDIA_SERVER_RESTARTED', 'the media server for this meeting restarted; join again to continue');
       }
     });
 
-    const others = roster
-      .members(meetingId)
-      .filter((session) => !session.hidden)
-      .map((session) => session.info());
-    roster.add(meetingId, participantId, this);
+    const others = live.visibleMembers().map((member) => member.info());
+    live.add(this);
     await this.socket.join(meetingChannel(meetingId));
     const self = this.info();
     this.broadcast('participantJoined', { participant: self });
-    logger.info({ name: grant.name, isAdmin: grant.isAdmin }, 'participant joined');
+    logger.info({ name: grant.name, role: grant.role }, 'participant joined');
 
     return {
       protocolVersion: PROTOCOL_VERSION,
       meetingId,
       self,
-      permissions: { canPublish: grant.canPublish, canSubscribe: grant.canSubscribe, isAdmin: grant.isAdmin },
+      permissions: {
+        canPublish: grant.canPublish,
+        canSubscribe: grant.canSubscribe,
+        isAdmin: grant.isAdmin,
+        role: grant.role,
+        actions: [...ROLE_ACTIONS[grant.role]],
+      },
       routerRtpCapabilities: meeting.rtpCapabilities as unknown as RequestReplies['join']['routerRtpCapabilities'],
       participants: others,
-      chatHistory: roster.chat(meetingId).recent(),
+      chatHistory: live.chatHistory(),
       activeSpeakerId: meeting.activeSpeakerId,
+      meeting: live.summary(),
+      control: live.control.state(),
+      rollCallResults: live.control.rollCallResults(),
+      directory: live.directory(),
     };
   }
 

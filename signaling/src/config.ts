@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SfuConfig } from '@cityconf/sfu';
+import { parseWebhookUrls } from './webhooks/WebhookNotifier.js';
 
 export interface AuthConfig {
   /** LiveKit-style API key: the JWT's `iss`. */
@@ -20,10 +21,19 @@ export interface ServerConfig {
   webClientDir: string;
   logLevel: string;
   auth: AuthConfig;
+  /** Bearer key of the admin API (operators' scripts); operator accounts can log in instead. */
+  operatorApiKey: string;
+  /** LiveKit-format webhooks are POSTed to each of these. */
+  webhookUrls: string[];
+  /** A unit joining later than this after the start is marked late (迟到) in attendance. */
+  lateGraceMinutes: number;
   sfu: SfuConfig;
 }
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** Development operator key of the admin API (`Authorization: Bearer …`); the server warns when it runs with it. */
+export const DEV_OPERATOR_API_KEY = 'cityconf-dev-operator-key';
 
 /** Development credentials; the server warns when it runs with them. */
 export const DEV_AUTH: AuthConfig = {
@@ -70,6 +80,9 @@ export function loadConfig(env: Env = process.env): ServerConfig {
       apiKey: env.LIVEKIT_API_KEY || DEV_AUTH.apiKey,
       apiSecret: env.LIVEKIT_API_SECRET || DEV_AUTH.apiSecret,
     },
+    operatorApiKey: env.OPERATOR_API_KEY || DEV_OPERATOR_API_KEY,
+    webhookUrls: parseWebhookUrls(env.WEBHOOK_URLS),
+    lateGraceMinutes: integer(env, 'LATE_GRACE_MINUTES', 5, 0, 24 * 60),
     sfu: {
       numWorkers: integer(env, 'NUM_WORKERS', availableParallelism(), 1, 256),
       rtcMinPort,

@@ -17,6 +17,8 @@ const CONTENT_TYPES: Record<string, string> = {
 export interface HttpRoutes {
   webClientDir: string;
   health: () => unknown;
+  /** The admin REST API: every method on /api and below. */
+  api?: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -33,13 +35,17 @@ function sendFile(res: ServerResponse, path: string, cacheControl: string): void
   createReadStream(path).pipe(res);
 }
 
-/** Serves /healthz and the built web client; /, /m/<meetingId> and /wall/<meetingId> get the app shell. */
-export function createHttpHandler({ webClientDir, health }: HttpRoutes) {
+/** Serves /healthz, the admin API under /api/ (when given) and the built web client; /, /m/<meetingId> and /wall/<meetingId> get the app shell. */
+export function createHttpHandler({ webClientDir, health, api }: HttpRoutes) {
   const root = normalize(webClientDir + sep);
   const shell = join(webClientDir, 'index.html');
 
   return (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (api && (url.pathname === '/api' || url.pathname.startsWith('/api/'))) {
+      api(req, res);
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       sendJson(res, 405, { error: { code: 'METHOD_NOT_ALLOWED', message: 'use GET' } });
       return;

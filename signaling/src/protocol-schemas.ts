@@ -1,7 +1,7 @@
 // Runtime validation of every request the server accepts (zod). The wire types in protocol.ts are
 // inferred from these schemas; the web client never loads this module.
 import { z } from 'zod';
-import { MAX_CHAT_CHARS, MEDIA_SOURCES, MEETING_ID_PATTERN } from './protocol.js';
+import { FLOOR_MODES, MAX_CHAT_CHARS, MEDIA_SOURCES, MEETING_ID_PATTERN, ROLL_CALL_RESULTS } from './protocol.js';
 
 const id = z.string().min(1).max(128);
 export const meetingIdSchema = z
@@ -71,4 +71,29 @@ export const requestSchemas = {
   sendChat: z.strictObject({ text: z.string().trim().min(1).max(MAX_CHAT_CHARS) }),
   setHandRaised: z.strictObject({ raised: z.boolean() }),
   leave: z.strictObject({}),
+
+  // ---- chair console: the server checks the sender's role (ROLE_ACTIONS) ----
+  /** Pauses every microphone except the chairs'; allowSelfUnmute says whether units may unmute. */
+  muteAll: z.strictObject({ allowSelfUnmute: z.boolean() }),
+  setAllowSelfUnmute: z.strictObject({ allowed: z.boolean() }),
+  setFloorMode: z.strictObject({ mode: z.enum(FLOOR_MODES) }),
+  setLocked: z.strictObject({ locked: z.boolean() }),
+  /** Pauses a participant's microphone or camera (they are told with chairNotice). */
+  muteParticipant: z.strictObject({ participantId: id, source: z.enum(['microphone', 'camera']) }),
+  /** Asks a participant to unmute (a prompt; microphones are never opened remotely). */
+  requestUnmute: z.strictObject({ participantId: id }),
+  removeParticipant: z.strictObject({ participantId: id }),
+  endMeeting: z.strictObject({}),
+  grantFloor: z.strictObject({ unitId: id }),
+  denyFloor: z.strictObject({ unitId: id }),
+  revokeFloor: z.strictObject({ unitId: id }),
+  /** Calls one unit (it shows large for everyone; its microphone may open). */
+  rollCall: z.strictObject({ unitId: id }),
+  /** Calls the next invited unit not called yet; unitId null when everyone has been called. */
+  rollCallNext: z.strictObject({}),
+  markRollCall: z.strictObject({ unitId: id, result: z.enum(ROLL_CALL_RESULTS) }),
+  /** Ends the current call (nobody shown large by roll call). */
+  finishRollCall: z.strictObject({}),
+  /** 广播会场: everyone's main view shows this unit; null cancels. */
+  setBroadcast: z.strictObject({ unitId: id.nullable() }),
 } as const;

@@ -25,6 +25,9 @@ export const ERROR_CODES = [
   'NOT_FOUND', // unknown transport/producer/consumer id
   'UNSUPPORTED', // media that this server or this receiver cannot handle
   'MEDIA_ERROR', // the SFU rejected the parameters (e.g. invalid RTP parameters)
+  'MEETING_ENDED', // the meeting has ended; it cannot be joined again
+  'MEETING_LOCKED', // the chair locked the meeting; only chairs and operators may join
+  'FLOOR_REQUIRED', // the microphone stays off until the chair grants the floor (raise a hand)
   'INTERNAL', // a server fault; safe to retry
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -46,6 +49,142 @@ export const CHAT_HISTORY_LENGTH = 200;
 export const MEETING_ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 
 export const MEDIA_SOURCES = ['camera', 'microphone', 'screen'] as const;
+
+// ---- roles and what they may do ---------------------------------------------------------------
+
+export const MEETING_ROLES = ['operator', 'chair', 'cochair', 'participant', 'observer', 'terminal'] as const;
+/**
+ * operator 管理员 (system admin, may run any meeting), chair 主持人, cochair 副主持人,
+ * participant 参会单位, observer 列席/旁听 (receive only), terminal 会议室终端.
+ * Carried in the join token's metadata (`{"role":"chair","unitId":"…"}`).
+ */
+export type MeetingRole = (typeof MEETING_ROLES)[number];
+
+/** Everything a role may or may not do in a meeting; the server checks every request against it. */
+export const MEETING_ACTIONS = [
+  'publish', // send camera/microphone/screen
+  'chat',
+  'raiseHand',
+  'joinLocked', // enter a locked meeting
+  'muteAll',
+  'setAllowSelfUnmute',
+  'muteParticipant', // pause someone's microphone or camera
+  'requestUnmute',
+  'removeParticipant',
+  'lockMeeting',
+  'endMeeting',
+  'setFloorMode',
+  'grantFloor', // also deny and revoke
+  'rollCall', // call, walk, mark, finish
+  'broadcastVenue',
+  'exportAttendance',
+] as const;
+export type MeetingAction = (typeof MEETING_ACTIONS)[number];
+
+const UNIT_ACTIONS: readonly MeetingAction[] = ['publish', 'chat', 'raiseHand'];
+
+/** The permission table. Co-chairs do everything the chair does except end the meeting. */
+export const ROLE_ACTIONS: Record<MeetingRole, readonly MeetingAction[]> = {
+  operator: MEETING_ACTIONS,
+  chair: MEETING_ACTIONS,
+  cochair: MEETING_ACTIONS.filter((action) => action !== 'endMeeting'),
+  participant: UNIT_ACTIONS,
+  terminal: UNIT_ACTIONS,
+  observer: [],
+};
+
+export function can(role: MeetingRole, action: MeetingAction): boolean {
+  return ROLE_ACTIONS[role].includes(action);
+}
+
+/** Roles that run the meeting: floor control never holds their microphones. */
+export const isChairRole = (role: MeetingRole): boolean => role === 'chair' || role === 'cochair' || role === 'operator';
+
+// ---- meeting control (chair console) ----------------------------------------------------------
+
+export const FLOOR_MODES = ['free', 'controlled'] as const;
+/** free: everyone may unmute; controlled 发言控制: only units granted the floor may. */
+export type FloorMode = (typeof FLOOR_MODES)[number];
+
+export const ROLL_CALL_RESULTS = ['present', 'absent'] as const;
+export type RollCallResult = (typeof ROLL_CALL_RESULTS)[number];
+
+export interface RaisedHand {
+  unitId: string;
+  participantId: string;
+  name: string;
+  /** Server time, ms since the epoch: the queue is in this order. */
+  raisedAt: number;
+}
+
+/**
+ * The chair-controlled state of a meeting, sent in the join reply and in every controlChanged
+ * event (whole, small: per-unit roll-call results travel separately). `version` grows with every
+ * change, so a client can drop a stale copy.
+ */
+export interface MeetingControlState {
+  version: number;
+  /** No new participant except chairs and operators. */
+  locked: boolean;
+  floorMode: FloorMode;
+  /** After "mute all": may participants unmute themselves (only in free floor mode). */
+  allowSelfUnmute: boolean;
+  /** Units granted the floor (their microphones may be on whatever the mode). */
+  floorUnitIds: string[];
+  /** Raised hands, first raised first. */
+  handQueue: RaisedHand[];
+  /** 广播会场: the unit everyone sees large, or null. */
+  broadcastUnitId: string | null;
+  /** 主会场: shown large when nothing is broadcast and nobody is being called. */
+  mainVenueUnitId: string | null;
+  rollCall: {
+    /** The unit being called now (everyone sees it large), or null. */
+    currentUnitId: string | null;
+    /** Units called at least once / marked present / marked absent. */
+    called: number;
+    present: number;
+    absent: number;
+    /** Units to call: the invited units (or, in an ad-hoc meeting, everyone who joined). */
+    total: number;
+  };
+}
+
+/** Roll-call progress per unit: called but not marked yet, or the mark. */
+export type RollCallStatus = 'called' | RollCallResult;
+
+/** The meeting as participants see it. */
+export interface MeetingSummary {
+  id: string;
+  /** 会议号 */
+  number: number;
+  title: string;
+  state: 'scheduled' | 'live' | 'ended';
+  /** ms since the epoch; null for ad-hoc meetings. */
+  startsAt: number | null;
+  chairUnitId: string | null;
+}
+
+export const UNIT_LEVELS = ['city', 'county', 'town', 'department'] as const;
+export type UnitLevel = (typeof UNIT_LEVELS)[number];
+
+/** A unit of the directory, as the roster needs it. */
+export interface DirectoryUnit {
+  id: string;
+  name: string;
+  level: UnitLevel;
+  parentId: string | null;
+}
+
+/**
+ * The units of a scheduled meeting (invited, chairing, observing) and their ancestors, so the
+ * roster shows every invited unit online or offline ("在线 312 / 550"). Ad-hoc meetings have none.
+ */
+export interface MeetingDirectory {
+  /** Invited units and their ancestors, parents before children, siblings in directory order. */
+  units: DirectoryUnit[];
+  /** The units expected in the meeting (roll-call order). */
+  invitedUnitIds: string[];
+}
 export type MediaSource = (typeof MEDIA_SOURCES)[number];
 
 export type RtpParameters = z.infer<typeof rtpParametersSchema>;
@@ -68,6 +207,9 @@ export interface ParticipantInfo {
   id: string;
   /** Stable id of the joining unit or person (token identity). */
   identity: string;
+  /** The unit this participant is (usually equal to identity). */
+  unitId: string;
+  role: MeetingRole;
   /** Display name, e.g. "市应急管理局". */
   name: string;
   isAdmin: boolean;
@@ -94,6 +236,9 @@ export interface Permissions {
   canPublish: boolean;
   canSubscribe: boolean;
   isAdmin: boolean;
+  role: MeetingRole;
+  /** What this participant may do (ROLE_ACTIONS of its role). */
+  actions: MeetingAction[];
 }
 
 export interface JoinReply {
@@ -108,6 +253,12 @@ export interface JoinReply {
   chatHistory: ChatMessage[];
   /** Who is speaking now, if anyone (see the activeSpeaker event). */
   activeSpeakerId: string | null;
+  meeting: MeetingSummary;
+  control: MeetingControlState;
+  /** Roll-call status of every unit called so far (unitId → status). */
+  rollCallResults: Record<string, RollCallStatus>;
+  /** null for ad-hoc meetings (no invitation list). */
+  directory: MeetingDirectory | null;
 }
 
 export interface IceParameters {
@@ -164,6 +315,23 @@ export interface RequestReplies {
   sendChat: { message: ChatMessage };
   setHandRaised: Record<string, never>;
   leave: Record<string, never>;
+  // chair console (see ROLE_ACTIONS for who may send which)
+  muteAll: Record<string, never>;
+  setAllowSelfUnmute: Record<string, never>;
+  setFloorMode: Record<string, never>;
+  setLocked: Record<string, never>;
+  muteParticipant: Record<string, never>;
+  requestUnmute: Record<string, never>;
+  removeParticipant: Record<string, never>;
+  endMeeting: Record<string, never>;
+  grantFloor: Record<string, never>;
+  denyFloor: Record<string, never>;
+  revokeFloor: Record<string, never>;
+  rollCall: { unitId: string };
+  rollCallNext: { unitId: string | null };
+  markRollCall: Record<string, never>;
+  finishRollCall: Record<string, never>;
+  setBroadcast: Record<string, never>;
 }
 
 // ---- events (server → client, not acknowledged) ----------------------------------------------
@@ -189,6 +357,34 @@ export interface ServerEvents {
    * The server ended your session: SESSION_REPLACED (same identity joined elsewhere),
    * MEDIA_SERVER_RESTARTED (the meeting's media worker died; join again to continue).
    */
-  sessionEnded: { reason: 'SESSION_REPLACED' | 'MEDIA_SERVER_RESTARTED'; message: string };
+  sessionEnded: { reason: SessionEndReason; message: string };
+  /** The chair-controlled state changed (any field); replaces the previous copy. */
+  controlChanged: { control: MeetingControlState };
+  /** A unit's roll-call status changed. */
+  rollCallStatus: { unitId: string; status: RollCallStatus };
+  /** Something the chair did to you, to show prominently (see ChairNoticeKind). */
+  chairNotice: { kind: ChairNoticeKind; by: string };
 }
+
+/**
+ * SESSION_REPLACED: the same identity joined elsewhere; MEDIA_SERVER_RESTARTED: the meeting's
+ * media worker died (join again to continue); MEETING_ENDED: the chair or an operator ended the
+ * meeting; REMOVED: the chair removed you.
+ */
+export type SessionEndReason = 'SESSION_REPLACED' | 'MEDIA_SERVER_RESTARTED' | 'MEETING_ENDED' | 'REMOVED';
+
+/**
+ * muted / cameraOff: the chair paused your microphone / camera (the producer is paused on the
+ * server; producerUpdated follows); unmuteRequested: the chair asks you to unmute; floorGranted /
+ * floorDenied / floorRevoked: answers to your raised hand; rollCalled: you are being called —
+ * answer (your microphone may be opened).
+ */
+export type ChairNoticeKind =
+  | 'muted'
+  | 'cameraOff'
+  | 'unmuteRequested'
+  | 'floorGranted'
+  | 'floorDenied'
+  | 'floorRevoked'
+  | 'rollCalled';
 export type ServerEventName = keyof ServerEvents;

@@ -1,15 +1,21 @@
 import { mkdirSync } from 'node:fs';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { Sfu } from '@cityconf/sfu';
 import { Server as SocketServer } from 'socket.io';
-import { DEV_AUTH, loadConfig, type ServerConfig } from './config.js';
+import { createApiHandler } from './api/apiHandler.js';
+import { DEV_AUTH, DEV_OPERATOR_API_KEY, loadConfig, type ServerConfig } from './config.js';
 import { dispatch } from './dispatch.js';
 import { createHttpHandler } from './http.js';
 import { createLogger, type Logger } from './log.js';
 import { MAX_REQUEST_BYTES } from './protocol.js';
 import { Roster } from './Roster.js';
 import { meetingChannel, Session } from './Session.js';
+import { openSqliteStore } from './store/sqlite/SqliteStore.js';
+import type { Store } from './store/types.js';
+import { meetingWebhooks } from './webhooks/meetingWebhooks.js';
+import { WebhookNotifier } from './webhooks/WebhookNotifier.js';
 
 export interface RunningServer {
   /** Base URL, e.g. http://localhost:3000. */
@@ -17,6 +23,8 @@ export interface RunningServer {
   config: ServerConfig;
   sfu: Sfu;
   roster: Roster;
+  /** Units, accounts, meetings, attendance, chat: SQLite in DATA_DIR. */
+  store: Store;
   logger: Logger;
   /** The socket.io server (tests disconnect clients with it, as a network or the server would). */
   io: SocketServer;
@@ -45,10 +53,25 @@ export async function startServer(overrides?: DeepPartial<ServerConfig>): Promis
   if (config.auth.apiSecret === DEV_AUTH.apiSecret) {
     logger.warn('using the development API secret: set LIVEKIT_API_KEY and LIVEKIT_API_SECRET in production');
   }
+  if (config.operatorApiKey === DEV_OPERATOR_API_KEY) {
+    logger.warn('using the development operator API key: set OPERATOR_API_KEY in production');
+  }
   mkdirSync(config.dataDir, { recursive: true });
 
+  const store = openSqliteStore(join(config.dataDir, 'cityconf.db'));
+  const closed = store.attendance.closeOpenPresences(Date.now());
+  if (closed > 0) logger.warn({ presences: closed }, 'closed attendance left open by an unclean shutdown');
+
+  const webhooks = new WebhookNotifier({ urls: config.webhookUrls, auth: config.auth }, store.webhookDeliveries, logger);
+
   const sfu = await Sfu.create(config.sfu, logger);
-  const roster = new Roster();
+  let io: SocketServer | undefined;
+  const roster = new Roster({
+    store,
+    logger,
+    events: meetingWebhooks(webhooks),
+    emitToMeeting: (meetingId, event, payload) => io?.to(meetingChannel(meetingId)).emit(event, payload),
+  });
   const health = () => {
     const stats = sfu.stats();
     return {
@@ -59,10 +82,18 @@ export async function startServer(overrides?: DeepPartial<ServerConfig>): Promis
     };
   };
 
-  const httpServer: HttpServer = createServer(createHttpHandler({ webClientDir: config.webClientDir, health }));
+  const api = createApiHandler({
+    store,
+    auth: config.auth,
+    operatorApiKey: config.operatorApiKey,
+    live: roster,
+    logger,
+    lateGraceMs: config.lateGraceMinutes * 60_000,
+  });
+  const httpServer: HttpServer = createServer(createHttpHandler({ webClientDir: config.webClientDir, health, api }));
   // Frames above maxHttpBufferSize drop the connection; requests between MAX_REQUEST_BYTES and it
   // get a PAYLOAD_TOO_LARGE answer instead.
-  const io = new SocketServer(httpServer, { maxHttpBufferSize: 4 * MAX_REQUEST_BYTES, serveClient: false });
+  io = new SocketServer(httpServer, { maxHttpBufferSize: 4 * MAX_REQUEST_BYTES, serveClient: false });
 
   sfu.on('meeting', (meeting) => {
     meeting.on('activespeaker', (participantId) => {
@@ -100,12 +131,15 @@ export async function startServer(overrides?: DeepPartial<ServerConfig>): Promis
     config: { ...config, port },
     sfu,
     roster,
+    store,
     logger,
     io,
     async close() {
       io.disconnectSockets(true);
       await new Promise<void>((resolve) => io.close(() => resolve()));
       sfu.close();
+      await webhooks.close();
+      store.close();
       logger.info('server stopped');
     },
   };

@@ -82,7 +82,8 @@ describe('join', () => {
       attributes: { unit: '甲县/甲县人民政府' },
       producers: [],
     });
-    expect(reply.permissions).toEqual({ canPublish: true, canSubscribe: true, isAdmin: true });
+    expect(reply.permissions).toMatchObject({ canPublish: true, canSubscribe: true, isAdmin: true, role: 'chair' });
+    expect(reply.permissions.actions).toContain('endMeeting');
     expect(reply.participants.map((p) => p.identity)).toEqual(['city-office']);
     const codecs = reply.routerRtpCapabilities.codecs.map((c) => `${c.mimeType} ${JSON.stringify(c.parameters ?? {})}`);
     expect(codecs.some((c) => c.startsWith('audio/opus'))).toBe(true);

@@ -1,6 +1,7 @@
 import { AccessToken, TokenVerifier, type VideoGrant } from 'livekit-server-sdk';
 import type { AuthConfig } from '../config.js';
 import { ProtocolError } from '../errors.js';
+import { isChairRole, isMeetingRole, type MeetingRole } from '../governance/roles.js';
 
 export interface MintOptions {
   room: string;
@@ -15,6 +16,13 @@ export interface MintOptions {
   attributes?: Record<string, string>;
   /** Invisible to the others and receive-only (command-centre walls, recorders). */
   hidden?: boolean;
+  /**
+   * The meeting role, carried in the token's metadata (`{"role":…,"unitId":…}`). Chair roles also
+   * set roomAdmin; observer clears canPublish. Default: chair if `admin`, else participant.
+   */
+  role?: MeetingRole;
+  /** The unit the participant speaks for (attendance and roll call key on it); default: identity. */
+  unitId?: string;
 }
 
 /** What a verified join token allows. */
@@ -30,22 +38,34 @@ export interface JoinGrant {
   attributes: Record<string, string>;
   /** LiveKit's `hidden`: not in the others' roster, never publishes, chats or raises a hand. */
   hidden: boolean;
+  role: MeetingRole;
+  /** The unit this participant is (attendance, roll call); the identity when the token names none. */
+  unitId: string;
+}
+
+/** The token metadata this server writes and reads. */
+interface TokenMetadata {
+  role?: MeetingRole;
+  unitId?: string;
 }
 
 /** Mints a LiveKit-format access token (video grant) that this server accepts. */
 export async function mintToken(auth: AuthConfig, options: MintOptions): Promise<string> {
+  const role = options.role ?? (options.admin ? 'chair' : 'participant');
+  const metadata: TokenMetadata = { role, ...(options.unitId ? { unitId: options.unitId } : {}) };
   const token = new AccessToken(auth.apiKey, auth.apiSecret, {
     identity: options.identity,
     name: options.name,
     ttl: `${options.ttlSeconds ?? 24 * 3600}s`,
     attributes: options.attributes,
+    metadata: JSON.stringify(metadata),
   });
   token.addGrant({
     room: options.room,
     roomJoin: true,
-    canPublish: options.canPublish ?? true,
+    canPublish: role !== 'observer' && (options.canPublish ?? true),
     canSubscribe: options.canSubscribe ?? true,
-    roomAdmin: options.admin ?? false,
+    roomAdmin: options.admin ?? isChairRole(role),
     hidden: options.hidden ?? false,
   });
   return token.toJwt();
@@ -72,19 +92,40 @@ export async function verifyJoinToken(auth: AuthConfig, token: string, meetingId
   if (video.room !== meetingId) {
     throw new ProtocolError('FORBIDDEN', `the join token is for meeting "${video.room ?? ''}", not "${meetingId}"`);
   }
+  const { role, unitId } = roleOf(claims.metadata, claims.sub, video);
   return {
     identity: claims.sub,
     name: claims.name || claims.sub,
     room: video.room,
     // LiveKit's defaults: publishing and subscribing are allowed unless the grant says otherwise.
-    // A hidden participant only watches.
-    canPublish: !video.hidden && (video.canPublish ?? true),
+    // Hidden participants and observers only watch.
+    canPublish: !video.hidden && role !== 'observer' && (video.canPublish ?? true),
     canSubscribe: video.canSubscribe ?? true,
-    isAdmin: video.roomAdmin ?? false,
+    isAdmin: isChairRole(role),
     canPublishSources: video.canPublishSources?.length ? video.canPublishSources.map(String) : undefined,
     attributes: stringRecord(claims.attributes),
     hidden: video.hidden ?? false,
+    role,
+    unitId,
   };
+}
+
+/**
+ * The role and unit from the token metadata. Tokens without them (LiveKit CLI, other SDKs) get
+ * chair when they carry roomAdmin, observer when they cannot publish, participant otherwise.
+ */
+function roleOf(metadata: string | undefined, identity: string, video: VideoGrant): { role: MeetingRole; unitId: string } {
+  let parsed: TokenMetadata = {};
+  try {
+    const value: unknown = metadata ? JSON.parse(metadata) : {};
+    if (value && typeof value === 'object') parsed = value as TokenMetadata;
+  } catch {
+    // metadata that is not ours (free text): ignore it
+  }
+  const fallback: MeetingRole = video.roomAdmin ? 'chair' : video.canPublish === false ? 'observer' : 'participant';
+  const role = isMeetingRole(parsed.role) ? parsed.role : fallback;
+  const unitId = typeof parsed.unitId === 'string' && parsed.unitId ? parsed.unitId : identity;
+  return { role, unitId };
 }
 
 /** Attributes as string → string; anything else in a hand-made token is dropped. */

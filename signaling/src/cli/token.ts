@@ -1,15 +1,18 @@
 // Prints a join token (LiveKit access-token format) as the last line of stdout.
-//   npm run token -- --room <meetingId> --identity <unitId> --name <显示名> [--admin] [--ttl <hours>]
-//                    [--no-publish] [--no-subscribe] [--hidden] [--attribute key=value …]
+//   npm run token -- --room <meetingId> --identity <unitId> --name <显示名> [--role <role>] [--admin]
+//                    [--ttl <hours>] [--no-publish] [--no-subscribe] [--hidden] [--attribute key=value …]
+//   --role: operator, chair, cochair, participant (default), observer, terminal; --admin = --role chair
 //   --hidden: invisible to the others and receive-only (command-centre wall screens)
 //   e.g. --attribute unit=甲县/乙镇人民政府 (the roster groups units by this path)
 import { parseArgs } from 'node:util';
 import { mintToken } from '../auth/tokens.js';
 import { loadConfig } from '../config.js';
+import { isMeetingRole } from '../governance/roles.js';
+import { MEETING_ROLES } from '../protocol.js';
 import { meetingIdSchema } from '../protocol-schemas.js';
 
 const usage =
-  'usage: npm run token -- --room <meetingId> --identity <unitId> --name <显示名> [--admin] [--ttl <hours>] [--no-publish] [--no-subscribe] [--hidden] [--attribute key=value …]';
+  'usage: npm run token -- --room <meetingId> --identity <unitId> --name <显示名> [--role <role>] [--admin] [--ttl <hours>] [--no-publish] [--no-subscribe] [--hidden] [--attribute key=value …]';
 
 function fail(message: string): never {
   console.error(`error: ${message}\n${usage}`);
@@ -24,6 +27,7 @@ try {
       identity: { type: 'string' },
       name: { type: 'string' },
       admin: { type: 'boolean', default: false },
+      role: { type: 'string' },
       ttl: { type: 'string', default: '24' },
       'no-publish': { type: 'boolean', default: false },
       'no-subscribe': { type: 'boolean', default: false },
@@ -39,6 +43,8 @@ const { room, identity, name, admin, ttl } = values;
 if (!room || !identity || !name) fail('--room, --identity and --name are required');
 const roomCheck = meetingIdSchema.safeParse(room);
 if (!roomCheck.success) fail(roomCheck.error.issues[0]?.message ?? 'invalid --room');
+const role = values.role ?? (admin ? 'chair' : 'participant');
+if (!isMeetingRole(role)) fail(`--role ${role} is invalid: expected one of ${MEETING_ROLES.join(', ')}`);
 const ttlHours = Number(ttl);
 if (!(ttlHours > 0)) fail(`--ttl ${ttl} is invalid: give a positive number of hours`);
 
@@ -54,7 +60,7 @@ const token = await mintToken(config.auth, {
   room,
   identity,
   name,
-  admin,
+  role,
   canPublish: !values['no-publish'],
   canSubscribe: !values['no-subscribe'],
   ttlSeconds: Math.round(ttlHours * 3600),
