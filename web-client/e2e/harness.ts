@@ -194,9 +194,18 @@ export class BrowserMeeting {
     return { context, page };
   }
 
-  /** Opens an autojoin link for `identity` (with token `attributes`, e.g. a unit) and waits until the page has joined. */
-  async join(identity: string, name: string, options: Record<string, string> = {}, attributes?: Record<string, string>): Promise<Attendee> {
-    const { context, page } = await this.openPage(identity, await this.token({ identity, name, attributes }), options);
+  /**
+   * Opens an autojoin link for `identity` (with token `attributes`, e.g. a unit, and `grant`: the
+   * meeting role and unit) and waits until the page has joined.
+   */
+  async join(
+    identity: string,
+    name: string,
+    options: Record<string, string> = {},
+    attributes?: Record<string, string>,
+    grant: Pick<MintOptions, 'role' | 'unitId'> = {},
+  ): Promise<Attendee> {
+    const { context, page } = await this.openPage(identity, await this.token({ identity, name, attributes, ...grant }), options);
     await page.waitForFunction(() => window.__cityconf?.state().phase === 'joined', undefined, { timeout: JOIN_TIMEOUT_MS });
     const id = await page.evaluate(() => window.__cityconf!.state().selfId);
     expect(id).toBeTruthy();

@@ -1,10 +1,12 @@
 // The meeting view's gallery paging rendered into happy-dom with a fake session: the pager pages
 // through the remote tiles, subscribes to exactly the video on the page shown, and a larger grid
 // puts everyone on one page.
+import { ROLE_ACTIONS } from '@cityconf/signaling/protocol';
 import { fireEvent, render, screen } from '@testing-library/svelte';
 import { describe, expect, it, vi } from 'vitest';
 import MeetingView from '../src/components/MeetingView.svelte';
 import type { MeetingSession, RemoteParticipant, SessionState } from '../src/lib/MeetingSession';
+import { joinedState } from './sessionState';
 
 const REMOTE_COUNT = 20;
 
@@ -13,6 +15,8 @@ function participant(index: number): RemoteParticipant {
   return {
     id,
     identity: id,
+    unitId: id,
+    role: 'participant',
     name: `第${index}单位`,
     isAdmin: false,
     handRaised: false,
@@ -22,29 +26,11 @@ function participant(index: number): RemoteParticipant {
 }
 
 function meetingState(): SessionState {
-  return {
-    phase: 'joined',
-    meetingId: 'city-weekly',
-    self: { id: 'self', identity: 'city-office', name: '市政府办公室', isAdmin: true, handRaised: false, attributes: {} },
-    permissions: { canPublish: true, canSubscribe: true, isAdmin: true },
+  return joinedState({
+    self: { id: 'self', identity: 'city-office', unitId: 'city-office', role: 'chair', name: '市政府办公室', isAdmin: true, handRaised: false, attributes: {} },
+    permissions: { canPublish: true, canSubscribe: true, isAdmin: true, role: 'chair', actions: [...ROLE_ACTIONS.chair] },
     participants: Array.from({ length: REMOTE_COUNT }, (_, index) => participant(index + 1)),
-    local: {
-      cameraTrack: null,
-      cameraOn: false,
-      microphoneOn: false,
-      mediaError: null,
-      cameraDeviceId: null,
-      microphoneDeviceId: null,
-      lostDevice: null,
-      screenTrack: null,
-    },
-    error: null,
-    notice: null,
-    endReason: null,
-    activeSpeakerId: null,
-    chat: [],
-    unreadChat: 0,
-  };
+  });
 }
 
 /** Only what the meeting view calls while it is shown and paged. */

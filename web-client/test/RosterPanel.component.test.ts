@@ -3,6 +3,7 @@
 // pinyin module loads on first use), and following the participants as they change.
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { ComponentProps } from 'svelte';
 import RosterPanel from '../src/components/RosterPanel.svelte';
 import type { RemoteParticipant } from '../src/lib/MeetingSession';
 
@@ -10,6 +11,8 @@ function participant(id: string, name: string, unit: string | undefined, handRai
   return {
     id,
     identity: id,
+    unitId: id,
+    role: 'participant',
     name,
     isAdmin: false,
     handRaised,
@@ -24,7 +27,7 @@ const participants = [
   participant('emergency', '应急管理局', '丙县'),
 ];
 
-function renderRoster(props: Partial<{ participants: RemoteParticipant[]; onClose: () => void }> = {}) {
+function renderRoster(props: Partial<ComponentProps<typeof RosterPanel>> = {}) {
   return render(RosterPanel, {
     participants,
     self: null,
@@ -123,5 +126,93 @@ describe('RosterPanel', () => {
     await waitFor(() => expect(memberIds().sort()).toEqual(['emergency', 'party', 'town']));
     expect(screen.getByTestId('roster-online').dataset.count).toBe('3');
     expect(groups().map(({ key, online }) => [key, online])).toEqual([['丙县', '2'], ['丙县/丁镇', '1'], ['甲县', '1'], ['甲县/乙镇', '1']]);
+  });
+
+  describe('with the meeting’s unit directory', () => {
+    const directory = {
+      units: [
+        { id: 'city', name: '示范市', level: 'city' as const, parentId: null },
+        { id: 'county-a', name: '甲县', level: 'county' as const, parentId: 'city' },
+        { id: 'town-1', name: '一镇', level: 'town' as const, parentId: 'county-a' },
+        { id: 'town-2', name: '二镇', level: 'town' as const, parentId: 'county-a' },
+      ],
+      invitedUnitIds: ['county-a', 'town-1', 'town-2'],
+    };
+    const control = {
+      version: 3,
+      locked: false,
+      floorMode: 'controlled' as const,
+      allowSelfUnmute: true,
+      floorUnitIds: ['county-a'],
+      handQueue: [],
+      broadcastUnitId: null,
+      mainVenueUnitId: null,
+      rollCall: { currentUnitId: 'town-1', called: 2, present: 1, absent: 0, total: 3 },
+    };
+    const row = (unitId: string): HTMLElement => screen.getAllByTestId('roster-member').find((element) => element.dataset.unitId === unitId)!;
+
+    it('lists invited units offline, with counts and roll-call and floor badges', () => {
+      renderRoster({
+        participants: [participant('county-a', '甲县', undefined), participant('town-1', '一镇', undefined), participant('ops', '运维', undefined)],
+        directory,
+        control,
+        rollCallResults: { 'county-a': 'present', 'town-1': 'called' },
+      });
+      expect(screen.getByTestId('roster-online').dataset.count).toBe('2');
+      expect(screen.getByTestId('roster-online').textContent).toContain('在线 2 / 3');
+      const county = groups().find((group) => group.key === '示范市/甲县')!;
+      expect(county.text).toContain('在线 2 / 3');
+      expect(row('town-2').dataset.online).toBe('false');
+      expect(row('town-2').textContent).toContain('未入会');
+      expect(row('county-a').dataset.rollCall).toBe('present');
+      expect(row('county-a').dataset.hasFloor).toBe('true');
+      expect(row('town-1').dataset.rollCall).toBe('calling');
+      expect(row('town-1').textContent).toContain('点名中');
+      // Someone outside the directory goes to "other"; the offline unit is listed last in its county.
+      expect(groups().map((group) => group.key)).toEqual(['示范市', '示范市/甲县', '\u0000other']);
+      expect(memberIds()).toEqual(['county-a', 'town-1', 'unit:town-2', 'ops']);
+      expect(screen.queryAllByTestId('unit-menu-button')).toHaveLength(0);
+    });
+
+    it('gives chairs a keyboard-operable menu of unit actions', async () => {
+      const rollCall = vi.fn(async () => ({ unitId: 'town-2' }));
+      const onWatch = vi.fn();
+      renderRoster({
+        participants: [participant('county-a', '甲县', undefined)],
+        directory,
+        chair: {
+          actions: { rollCall } as never,
+          can: (action) => action !== 'removeParticipant',
+          watchUnitId: null,
+          onWatch,
+          broadcastUnitId: null,
+        },
+      });
+      await fireEvent.click(within(row('town-2')).getByTestId('unit-menu-button'));
+      const menu = screen.getByRole('menu');
+      // An offline unit: only the unit actions, no mute or remove.
+      expect(within(menu).getAllByRole('menuitem').map((item) => item.dataset.testid)).toEqual([
+        'unit-action-roll-call',
+        'unit-action-broadcast',
+        'unit-action-watch',
+        'unit-action-floor',
+      ]);
+      expect(document.activeElement).toBe(screen.getByTestId('unit-action-roll-call'));
+      await fireEvent.keyDown(menu, { key: 'ArrowDown' });
+      await fireEvent.keyDown(menu, { key: 'ArrowDown' });
+      expect(document.activeElement).toBe(screen.getByTestId('unit-action-watch'));
+      await fireEvent.click(screen.getByTestId('unit-action-watch'));
+      expect(onWatch).toHaveBeenCalledWith('town-2');
+      expect(screen.queryByRole('menu')).toBeNull();
+
+      await fireEvent.click(within(row('town-2')).getByTestId('unit-menu-button'));
+      await fireEvent.click(screen.getByTestId('unit-action-roll-call'));
+      expect(rollCall).toHaveBeenCalledWith('town-2');
+
+      await fireEvent.click(within(row('county-a')).getByTestId('unit-menu-button'));
+      expect(screen.getByTestId('unit-action-mute')).toBeTruthy();
+      await fireEvent.keyDown(screen.getByRole('menu'), { key: 'Escape' });
+      expect(screen.queryByRole('menu')).toBeNull();
+    });
   });
 });

@@ -132,3 +132,27 @@ describe('speaker', () => {
     expect(plan.videos.get('cam-p2')).toBe(0);
   });
 });
+
+describe('the chair’s focus in the speaker layout', () => {
+  it('shows the focused participant large at the highest layer, even while someone else shares a screen', () => {
+    const list = participants(4);
+    list[1] = { ...list[1]!, screen: { producerId: 'screen-p1', source: 'screen', paused: false } };
+    const plan = planView(input({ layout: 'speaker', participants: list, activeSpeakerId: 'p0', focusParticipantId: 'p3' }));
+    expect(plan.main?.key).toBe('p3:camera');
+    expect(plan.videos.get('cam-p3')).toBe(2);
+    expect(plan.tiles.map((tile) => tile.key)).not.toContain('p3:camera');
+  });
+
+  it('shows the focused participant’s screen when they share one', () => {
+    const list = participants(3);
+    list[2] = { ...list[2]!, screen: { producerId: 'screen-p2', source: 'screen', paused: false } };
+    expect(planView(input({ layout: 'speaker', participants: list, focusParticipantId: 'p2' })).main?.key).toBe('p2:screen');
+  });
+
+  it('has no remote main tile when the focus is this participant or a unit not in the meeting', () => {
+    const plan = planView(input({ layout: 'speaker', participants: participants(3), activeSpeakerId: 'p1', focusParticipantId: null }));
+    expect(plan.main).toBeNull();
+    expect(plan.tiles).toHaveLength(3);
+    expect([...plan.videos.values()]).toEqual([0, 0, 0]);
+  });
+});

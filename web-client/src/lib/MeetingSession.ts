@@ -10,21 +10,28 @@ import {
   type ParticipantInfo,
   type Permissions,
   type ProducerInfo,
+  type RequestName,
+  type RequestPayload,
+  type RequestReplies,
   type ServerEventName,
   type ServerEvents,
 } from '@cityconf/signaling/protocol';
+import { ChairActions } from './chairActions';
 import type { TransportSample } from './connectionQuality';
 import { fallbackDevice } from './devices';
 import { LocalMedia, type LocalSource } from './LocalMedia';
 import { describeError, log } from './log';
 import { MediaConnection, type InboundStats } from './MediaConnection';
+import { micAllowed } from './meetingControl';
+import { MeetingGovernance, type GovernanceState } from './MeetingGovernance';
 import type { VideoCodec } from './route';
 import { SignalingError } from './signaling';
 
 export type Phase = 'idle' | 'joining' | 'joined' | 'left' | 'error';
 /** Why the session is rejoining by itself. */
 export type Notice = 'disconnected' | 'mediaServerRestarted';
-export type EndReason = 'left' | 'sessionReplaced';
+/** meetingEnded: the chair ended the meeting; removed: the chair removed this participant. */
+export type EndReason = 'left' | 'sessionReplaced' | 'meetingEnded' | 'removed';
 
 export interface RemoteMedia {
   producerId: string;
@@ -59,7 +66,7 @@ export interface SessionError {
   message: string;
 }
 
-export interface SessionState {
+export interface SessionState extends GovernanceState {
   phase: Phase;
   meetingId: string;
   self: Omit<ParticipantInfo, 'producers'> | null;
@@ -133,10 +140,14 @@ export class MeetingSession {
   /** Video producers the view shows, with the spatial layer each needs (setVisibleVideo). */
   private visibleVideo: ReadonlyMap<string, number> = new Map();
   private screenTrack: MediaStreamTrack | null = null;
+  private readonly governance = new MeetingGovernance();
+  /** The chair console's requests (the server refuses those the role may not send). */
+  readonly chair = new ChairActions((name, payload) => this.request(name, payload));
 
   constructor(
     readonly meetingId: string,
-    private readonly token: string,
+    /** The join token; also authorises the chair's attendance export. */
+    readonly token: string,
     private readonly videoCodec: VideoCodec = 'vp8',
     /** Never opens the camera or microphone, and publishes nothing (command-centre walls). */
     private readonly receiveOnly = false,
@@ -226,6 +237,15 @@ export class MeetingSession {
     const { message } = await connection.signaling.request('sendChat', { text });
     this.appendChat(message);
     this.emit();
+  }
+
+  /** Sends a request on the joined connection; rejects with NOT_JOINED when there is none. */
+  request<N extends RequestName>(name: N, payload: RequestPayload<N>): Promise<RequestReplies[N]> {
+    return this.requireConnection().signaling.request(name, payload);
+  }
+
+  dismissChairNotice(seq: number): void {
+    if (this.governance.dismissNotice(seq)) this.emit();
   }
 
   markChatRead(): void {
@@ -350,6 +370,7 @@ export class MeetingSession {
     const { producers: _ownProducers, ...self } = reply.self;
     this.self = self;
     this.permissions = reply.permissions;
+    this.governance.applyJoinReply(reply);
     this.activeSpeakerId = reply.activeSpeakerId ?? null;
     this.chat = reply.chatHistory;
     this.unreadChat = 0;
@@ -419,6 +440,8 @@ export class MeetingSession {
   private async publish(connection: MediaConnection): Promise<void> {
     await connection.createSendTransport();
     await this.openWantedSources();
+    // Floor control holds the microphone: publish it paused rather than have the server pause it.
+    if (!this.micAllowed()) await this.holdMicrophone(null);
     for (const source of LOCAL_SOURCES) {
       const track = this.localMedia.track(source);
       if (!track || !connection.canProduce(track.kind === 'video' ? 'video' : 'audio')) continue;
@@ -456,6 +479,11 @@ export class MeetingSession {
   }
 
   private async applySourceEnabled(source: LocalSource, enabled: boolean): Promise<void> {
+    if (source === 'microphone' && enabled && !this.micAllowed()) {
+      this.governance.notify('floorRequired', '');
+      this.emit();
+      return;
+    }
     this.wanted[source] = enabled;
     const reopened = enabled && !this.localMedia.track(source);
     if (reopened) await this.openWantedSources();
@@ -470,8 +498,27 @@ export class MeetingSession {
       if (connection.hasProducer(source)) await connection.setProducerPaused(source, !this.wanted[source]);
       else if (this.wanted[source]) await connection.produce(source, track, false);
     } catch (error) {
-      if (!connection.isClosed) log.warn('media-switch-failed', { source, error: describeError(error) });
+      if (error instanceof SignalingError && error.code === 'FLOOR_REQUIRED') {
+        await this.holdMicrophone(connection);
+        this.governance.notify('floorRequired', '');
+        this.emit();
+      } else if (!connection.isClosed) {
+        log.warn('media-switch-failed', { source, error: describeError(error) });
+      }
     }
+  }
+
+  /** May this participant's microphone be on now (the chair's floor control)? */
+  private micAllowed(): boolean {
+    return micAllowed(this.governance.control, this.self);
+  }
+
+  /** Turns the microphone off here and stops sending it (the server has paused it, or will refuse it). */
+  private async holdMicrophone(connection: MediaConnection | null): Promise<void> {
+    this.wanted.microphone = false;
+    this.localMedia.setEnabled('microphone', false);
+    this.emit();
+    if (connection?.hasProducer('microphone')) await connection.setProducerPaused('microphone', true).catch(() => undefined);
   }
 
   private async applyDevice(source: LocalSource, deviceId: string): Promise<void> {
@@ -707,14 +754,41 @@ export class MeetingSession {
         this.connectionLost(connection, 'mediaServerRestarted', MEDIA_RESTART_REJOIN_DELAY_MS);
       } else {
         this.closeConnection();
-        this.end('sessionReplaced');
+        this.end(END_REASONS[reason]);
       }
+    });
+    on('controlChanged', ({ control }) => {
+      if (!this.governance.applyControl(control)) return;
+      this.syncHands(control.handQueue);
+      this.emit();
+      if (this.localMedia.isEnabled('microphone') && !this.micAllowed()) void this.enqueueMedia(() => this.holdMicrophone(connection));
+    });
+    on('rollCallStatus', ({ unitId, status }) => {
+      this.governance.applyRollCallStatus(unitId, status);
+      this.emit();
+    });
+    on('chairNotice', ({ kind, by }) => {
+      this.governance.notify(kind, by);
+      this.emit();
+      if (kind === 'muted' || (kind === 'floorRevoked' && !this.micAllowed())) void this.enqueueMedia(() => this.holdMicrophone(connection));
+      else if (kind === 'cameraOff') void this.setCameraEnabled(false);
+      // Being called gives the floor for the call: open the microphone to answer.
+      else if (kind === 'rollCalled' && this.micAllowed() && this.permissions?.canPublish) void this.setMicrophoneEnabled(true);
     });
     return () => {
       const queued = heldBack ?? [];
       heldBack = null;
       for (const run of queued) run();
     };
+  }
+
+  /** Hands are the server's queue: granting or denying the floor lowers them without a participantUpdated. */
+  private syncHands(queue: ReadonlyArray<{ unitId: string }>): void {
+    const raised = new Set(queue.map((hand) => hand.unitId));
+    if (this.self && this.self.handRaised !== raised.has(this.self.unitId)) this.self = { ...this.self, handRaised: !this.self.handRaised };
+    for (const record of this.participants.values()) {
+      if (record.info.handRaised !== raised.has(record.info.unitId)) record.info = { ...record.info, handRaised: !record.info.handRaised };
+    }
   }
 
   private appendChat(message: ChatMessage): void {
@@ -785,9 +859,16 @@ export class MeetingSession {
       activeSpeakerId: this.activeSpeakerId,
       chat: this.chat,
       unreadChat: this.unreadChat,
+      ...this.governance.snapshot,
     };
   }
 }
+
+const END_REASONS: Record<Exclude<ServerEvents['sessionEnded']['reason'], 'MEDIA_SERVER_RESTARTED'>, EndReason> = {
+  SESSION_REPLACED: 'sessionReplaced',
+  MEETING_ENDED: 'meetingEnded',
+  REMOVED: 'removed',
+};
 
 function newProducerRecord(producer: ProducerInfo): ProducerRecord {
   return { ...producer, consumerId: null, consuming: false, track: null, consumerPaused: false, layer: null, releaseTimer: null };

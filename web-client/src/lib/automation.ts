@@ -1,6 +1,7 @@
 // `window.__cityconf`: a stable hook for browser automation (end-to-end tests, monitoring probes).
 import type { InboundStats } from './MediaConnection';
-import type { MeetingSession, Phase } from './MeetingSession';
+import type { Focus } from './meetingControl';
+import type { EndReason, MeetingSession, Phase } from './MeetingSession';
 import type { GridSize, Layout } from './subscriptionPlan';
 
 /** What the meeting view shows, reported by it on every change. */
@@ -10,8 +11,10 @@ export interface ViewReport {
   /** Gallery page, or the speaker strip's page (0-based). */
   page: number;
   pageCount: number;
-  /** Speaker layout: whose tile is large ('<participantId>:camera' or ':screen'). */
+  /** Speaker layout: whose tile is large ('<participantId>:camera' or ':screen'); null when it is this participant's or an absent unit's. */
   mainTile: string | null;
+  /** The unit shown large and why (选看, roll call, broadcast, main venue, active speaker). */
+  focus: Focus | null;
   /** The server's active speaker as the view knows it. */
   activeSpeakerId: string | null;
   /** Remote participants whose video (camera or screen) is on screen and subscribed. */
@@ -30,6 +33,10 @@ export interface AutomationState {
   selfId: string | null;
   participants: Array<{ id: string; identity: string; name: string }>;
   errorCode?: string;
+  endReason: EndReason | null;
+  role: string | null;
+  /** The last chair notice shown (muted, floorGranted, rollCalled, …). */
+  chairNotice: string | null;
   /** This participant's camera and microphone: on/off and the device in use. */
   local: { cameraOn: boolean; microphoneOn: boolean; cameraDeviceId: string | null; microphoneDeviceId: string | null };
 }
@@ -55,7 +62,7 @@ export function installAutomationHook(session: MeetingSession | null): void {
     state() {
       if (!session) {
         const local = { cameraOn: false, microphoneOn: false, cameraDeviceId: null, microphoneDeviceId: null };
-        return { phase: 'idle', meetingId: null, selfId: null, participants: [], local };
+        return { phase: 'idle', meetingId: null, selfId: null, participants: [], local, endReason: null, role: null, chairNotice: null };
       }
       const state = session.state;
       return {
@@ -64,6 +71,9 @@ export function installAutomationHook(session: MeetingSession | null): void {
         selfId: state.self?.id ?? null,
         participants: state.participants.map(({ id, identity, name }) => ({ id, identity, name })),
         ...(state.error ? { errorCode: state.error.code } : {}),
+        endReason: state.endReason,
+        role: state.permissions?.role ?? null,
+        chairNotice: state.chairNotice?.kind ?? null,
         local: {
           cameraOn: state.local.cameraOn,
           microphoneOn: state.local.microphoneOn,

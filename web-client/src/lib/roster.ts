@@ -1,6 +1,7 @@
 // The roster (参会单位): everyone in the meeting grouped as a tree by their unit path
-// (`attributes.unit`, e.g. `甲县/乙镇人民政府`), with counts per group, search by name or pinyin
-// initials, and the flat list of visible rows the virtualised panel draws. Pure: no DOM, no Svelte.
+// (`attributes.unit`, e.g. `甲县/乙镇人民政府`, or the meeting's unit directory: directoryRoster.ts),
+// with counts per group, search by name or pinyin initials, and the flat list of visible rows the
+// virtualised panel draws. Pure: no DOM, no Svelte.
 
 export interface RosterMember {
   id: string;
@@ -12,6 +13,16 @@ export interface RosterMember {
   handRaised: boolean;
   microphoneOn: boolean;
   cameraOn: boolean;
+  /** The unit the row stands for (roll call, floor and the chair's unit actions key on it). */
+  unitId?: string;
+  /** false: an invited unit that nobody has joined for (greyed, listed after those online). */
+  online?: boolean;
+  /** Roll call: being called now, or how the unit answered. */
+  rollCall?: 'calling' | 'present' | 'absent';
+  /** Granted the floor (发言控制). */
+  hasFloor?: boolean;
+  /** Place in the unit directory: orders a group's members instead of the name. */
+  order?: number;
 }
 
 export interface RosterGroup {
@@ -22,8 +33,10 @@ export interface RosterGroup {
   depth: number;
   groups: RosterGroup[];
   members: RosterMember[];
-  /** Members in this group and all below it. An invited total joins this once the unit directory exists. */
+  /** Members online in this group and all below it. */
   online: number;
+  /** Rows in this group and all below it, online or not (invited units of the directory included). */
+  listed: number;
   handsRaised: number;
 }
 
@@ -47,10 +60,11 @@ export function unitPath(unit: string | undefined): string[] {
 const collator = new Intl.Collator('zh-Hans-CN', { numeric: true });
 
 /**
- * Builds the unit tree. Groups sort by name (the "other" group last); within a group, raised
- * hands come first so the chair sees them without scrolling, then by name.
+ * Builds the unit tree. Groups sort by `groupOrder` (directory order), else by name, the "other"
+ * group last; within a group, raised hands come first so the chair sees them without scrolling,
+ * then those online, then by directory order or name.
  */
-export function buildRoster(members: readonly RosterMember[]): RosterGroup {
+export function buildRoster(members: readonly RosterMember[], groupOrder: ReadonlyMap<string, number> = new Map()): RosterGroup {
   const root = newGroup('', null, 0);
   const byKey = new Map<string, RosterGroup>();
   for (const member of members) {
@@ -67,12 +81,12 @@ export function buildRoster(members: readonly RosterMember[]): RosterGroup {
     }
     group.members.push(member);
   }
-  finish(root);
+  finish(root, groupOrder);
   return root;
 }
 
 function newGroup(key: string, name: string | null, depth: number): RosterGroup {
-  return { key, name, depth, groups: [], members: [], online: 0, handsRaised: 0 };
+  return { key, name, depth, groups: [], members: [], online: 0, listed: 0, handsRaised: 0 };
 }
 
 function child(parent: RosterGroup, byKey: Map<string, RosterGroup>, key: string, name: string | null): RosterGroup {
@@ -85,20 +99,33 @@ function child(parent: RosterGroup, byKey: Map<string, RosterGroup>, key: string
   return group;
 }
 
+const isOnline = (member: RosterMember): boolean => member.online !== false;
+
 /** Sorts and counts bottom-up. */
-function finish(group: RosterGroup): void {
-  group.online = group.members.length;
+function finish(group: RosterGroup, groupOrder: ReadonlyMap<string, number>): void {
+  group.online = 0;
+  group.listed = group.members.length;
   group.handsRaised = 0;
-  for (const member of group.members) if (member.handRaised) group.handsRaised++;
-  group.members.sort((a, b) => Number(b.handRaised) - Number(a.handRaised) || collator.compare(a.name, b.name));
+  for (const member of group.members) {
+    if (member.handRaised) group.handsRaised++;
+    if (isOnline(member)) group.online++;
+  }
+  group.members.sort(
+    (a, b) =>
+      Number(b.handRaised) - Number(a.handRaised) ||
+      Number(isOnline(b)) - Number(isOnline(a)) ||
+      (a.order ?? Infinity) - (b.order ?? Infinity) ||
+      collator.compare(a.name, b.name),
+  );
   for (const sub of group.groups) {
-    finish(sub);
+    finish(sub, groupOrder);
     group.online += sub.online;
+    group.listed += sub.listed;
     group.handsRaised += sub.handsRaised;
   }
   group.groups.sort((a, b) => {
     if (a.name === null || b.name === null) return a.name === null ? 1 : -1;
-    return collator.compare(a.name, b.name);
+    return (groupOrder.get(a.key) ?? Infinity) - (groupOrder.get(b.key) ?? Infinity) || collator.compare(a.name, b.name);
   });
 }
 

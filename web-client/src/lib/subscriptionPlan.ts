@@ -40,6 +40,12 @@ export interface ViewInput {
   participants: readonly PlanParticipant[];
   /** The server's main speaker; may be unknown, absent or this participant. */
   activeSpeakerId: string | null;
+  /**
+   * Speaker layout: the participant the chair's controls put large (roll call, broadcast, 选看,
+   * main venue); their screen or camera is the main tile. null: the large tile is no remote
+   * participant (this one, or a unit not in the meeting). Absent: a screen share, else the active speaker.
+   */
+  focusParticipantId?: string | null;
 }
 
 /** One remote tile: a participant's camera or a screen share. */
@@ -103,6 +109,13 @@ export function mainTile(participants: readonly PlanParticipant[], activeSpeaker
   return speaker ? tile(speaker.id, 'camera', speaker.camera) : null;
 }
 
+/** The focused participant's screen when they share one, else their camera. */
+export function focusTile(participants: readonly PlanParticipant[], participantId: string | null): PlanTile | null {
+  const focused = participants.find((p) => p.id === participantId);
+  if (!focused) return null;
+  return focused.screen ? tile(focused.id, 'screen', focused.screen) : tile(focused.id, 'camera', focused.camera);
+}
+
 export function planView(input: ViewInput): ViewPlan {
   const videos = new Map<string, SpatialLayer>();
   const want = (shown: PlanTile | null, layer: SpatialLayer): void => {
@@ -120,7 +133,7 @@ export function planView(input: ViewInput): ViewPlan {
     return { layout: 'gallery', page, pageCount: pages, main: null, tiles, videos };
   }
 
-  const main = mainTile(input.participants, input.activeSpeakerId);
+  const main = input.focusParticipantId === undefined ? mainTile(input.participants, input.activeSpeakerId) : focusTile(input.participants, input.focusParticipantId);
   const strip = remoteTiles(input.participants).filter((shown) => shown.key !== main?.key);
   const pages = pageCount(strip.length, input.stripCapacity);
   const page = clampPage(input.stripPage, pages);
