@@ -215,4 +215,23 @@ describe('RosterPanel', () => {
       expect(screen.queryByRole('menu')).toBeNull();
     });
   });
+
+  it('walks 600 units with the keyboard: the list is one Tab stop and arrows reach rows not yet rendered', async () => {
+    const many = Array.from({ length: 600 }, (_, i) => participant(`u${i}`, `单位${String(i).padStart(3, '0')}`, '甲县'));
+    renderRoster({ participants: many });
+    const list = screen.getByTestId('roster-list');
+    const focusable = (): HTMLElement[] => [...list.querySelectorAll<HTMLElement>('[data-row-index]')].filter((row) => row.tabIndex === 0);
+    expect(focusable().map((row) => row.dataset.rowIndex)).toEqual(['0']);
+    const first = focusable()[0]!;
+    first.focus();
+    const activeRow = (): string | undefined => (document.activeElement as HTMLElement | null)?.dataset.rowIndex;
+    for (let i = 0; i < 40; i++) await fireEvent.keyDown(document.activeElement!, { key: 'ArrowDown' });
+    await waitFor(() => expect(activeRow()).toBe('40'));
+    expect(focusable().map((row) => row.dataset.rowIndex)).toEqual(['40']);
+    await fireEvent.keyDown(document.activeElement!, { key: 'End' });
+    await waitFor(() => expect(activeRow()).toBe('600')); // the group row comes first: 601 rows
+    expect(document.activeElement!.getAttribute('aria-posinset')).toBe('601');
+    await fireEvent.keyDown(document.activeElement!, { key: 'Home' });
+    await waitFor(() => expect(activeRow()).toBe('0'));
+  });
 });
