@@ -22,7 +22,10 @@ export class Roster implements LiveMeetings {
    */
   enter(meetingId: string): LiveMeeting {
     const running = this.meetings.get(meetingId);
-    if (running && running.record.state !== 'ended') return running;
+    if (running && running.record.state !== 'ended') {
+      running.refresh(); // an operator may have changed it (title, invitations) since it started
+      return running;
+    }
     const { meetings } = this.deps.store;
     let record = meetings.get(meetingId);
     if (!record) {

@@ -89,6 +89,14 @@ export class LiveMeeting {
     return this.record.id;
   }
 
+  /** Reloads the record (the admin API may have changed it); the directory follows. */
+  refresh(): void {
+    const stored = this.deps.store.meetings.get(this.id);
+    if (!stored || stored === this.record) return;
+    this.record = stored;
+    this.directoryCache = undefined;
+  }
+
   summary(): MeetingSummary {
     const { id, number, title, state, startsAt, chairUnitId } = this.record;
     return { id, number, title, state, startsAt, chairUnitId };
