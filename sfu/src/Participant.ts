@@ -5,12 +5,20 @@ import type { SfuConfig } from './config.js';
 import { SfuError } from './errors.js';
 
 export type TransportDirection = 'send' | 'recv';
+/**
+ * webrtc: browsers (ICE + DTLS-SRTP). plain: RTP/RTCP over UDP without encryption, for
+ * meeting-room terminals, bridges, ffmpeg and load-test bots on a trusted network.
+ */
+export type TransportType = 'webrtc' | 'plain';
 export type MediaSource = 'camera' | 'microphone' | 'screen';
 
 export interface ProducerAppData {
   participantId: string;
   source: MediaSource;
 }
+
+/** Key frame requests to one sender are coalesced to one per this interval (ms). */
+export const KEY_FRAME_REQUEST_INTERVAL_MS = 500;
 
 /** mediasoup 3.8's candidate plus `address`, the name newer mediasoup-client versions read. */
 export type IceCandidate = ms.IceCandidate & { address: string };
@@ -21,6 +29,34 @@ export interface TransportParameters {
   iceCandidates: IceCandidate[];
   dtlsParameters: ms.DtlsParameters;
 }
+
+/** Where the SFU listens for a plain transport's RTP (and RTCP, unless multiplexed). */
+export interface PlainTransportParameters {
+  id: string;
+  ip: string;
+  port: number;
+  /** null with rtcp-mux (RTCP on the RTP port). */
+  rtcpPort: number | null;
+}
+
+export interface PlainTransportOptions {
+  /** RTCP on the RTP port (default true). */
+  rtcpMux?: boolean;
+  /**
+   * Learn the remote address from the first packet received (default: true for send, false for
+   * recv, which needs connectPlainTransport to know where to send).
+   */
+  comedia?: boolean;
+}
+
+/** Where the SFU sends a plain recv transport's RTP. */
+export interface PlainConnectParameters {
+  ip: string;
+  port: number;
+  rtcpPort?: number;
+}
+
+type AnyTransport = ms.WebRtcTransport | ms.PlainTransport;
 
 export interface ProduceOptions {
   transportId: string;
@@ -47,7 +83,7 @@ export interface ParticipantHost {
  * Closing the participant closes its transports, which close everything on them.
  */
 export class Participant extends EventEmitter<ParticipantEvents> {
-  readonly transports = new Map<string, ms.WebRtcTransport>();
+  readonly transports = new Map<string, AnyTransport>();
   readonly producers = new Map<string, ms.Producer>();
   readonly consumers = new Map<string, ms.Consumer>();
   rtpCapabilities?: ms.RtpCapabilities;
@@ -71,18 +107,14 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   }
 
   async createTransport(direction: TransportDirection): Promise<TransportParameters> {
-    this.assertOpen();
-    const existing = [...this.transports.values()].find((t) => t.appData.direction === direction);
-    if (existing) {
-      throw new SfuError('INVALID_STATE', `a ${direction} transport exists already (${existing.id}); reuse it`);
-    }
+    this.assertNoTransport(direction);
     const transport = await this.host.router.createWebRtcTransport({
       listenIps: this.config.listenIps,
       enableUdp: true,
       enableTcp: true,
       preferUdp: true,
       initialAvailableOutgoingBitrate: this.config.initialAvailableOutgoingBitrate,
-      appData: { participantId: this.id, direction },
+      appData: { participantId: this.id, direction, type: 'webrtc' },
     });
     if (this.closed) {
       transport.close();
@@ -91,8 +123,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     if (direction === 'send' && this.config.maxIncomingBitrate > 0) {
       await transport.setMaxIncomingBitrate(this.config.maxIncomingBitrate);
     }
-    this.transports.set(transport.id, transport);
-    transport.observer.once('close', () => this.transports.delete(transport.id));
+    this.track(transport);
     transport.on('dtlsstatechange', (state: ms.DtlsState) => {
       if (state === 'failed' || state === 'closed') {
         this.logger.warn({ transportId: transport.id, direction, dtlsState: state }, 'transport DTLS ended');
@@ -106,12 +137,48 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     };
   }
 
+  /** A plain RTP transport (terminals, bridges, bots): one per direction, like WebRTC ones. */
+  async createPlainTransport(direction: TransportDirection, options: PlainTransportOptions = {}): Promise<PlainTransportParameters> {
+    this.assertNoTransport(direction);
+    const listenIp = this.config.listenIps[0];
+    if (!listenIp) throw new SfuError('INVALID_STATE', 'no listen address configured');
+    const rtcpMux = options.rtcpMux ?? true;
+    const transport = await this.host.router.createPlainTransport({
+      listenIp,
+      rtcpMux,
+      comedia: options.comedia ?? direction === 'send',
+      appData: { participantId: this.id, direction, type: 'plain' },
+    });
+    if (this.closed) {
+      transport.close();
+      this.assertOpen();
+    }
+    this.track(transport);
+    return {
+      id: transport.id,
+      ip: listenIp.announcedIp ?? transport.tuple.localIp,
+      port: transport.tuple.localPort,
+      rtcpPort: transport.rtcpTuple?.localPort ?? null,
+    };
+  }
+
   async connectTransport(transportId: string, dtlsParameters: ms.DtlsParameters): Promise<void> {
-    await this.media(() => this.transport(transportId).connect({ dtlsParameters }));
+    const transport = this.transport(transportId);
+    if (!isWebRtc(transport)) throw new SfuError('INVALID_STATE', `transport ${transportId} is plain: connect it with an address`);
+    await this.media(() => transport.connect({ dtlsParameters }));
+  }
+
+  /** Tells a plain transport where to send (recv) or expect (send without comedia) RTP. */
+  async connectPlainTransport(transportId: string, remote: PlainConnectParameters): Promise<void> {
+    const transport = this.transport(transportId);
+    if (isWebRtc(transport)) throw new SfuError('INVALID_STATE', `transport ${transportId} is WebRTC: connect it with DTLS parameters`);
+    await this.media(() => transport.connect(remote));
   }
 
   async restartIce(transportId: string): Promise<ms.IceParameters> {
-    return this.transport(transportId).restartIce();
+    const transport = this.transport(transportId);
+    if (!isWebRtc(transport)) throw new SfuError('INVALID_STATE', `transport ${transportId} is plain: it has no ICE`);
+    return transport.restartIce();
   }
 
   async produce({ transportId, kind, rtpParameters, source }: ProduceOptions): Promise<ms.Producer> {
@@ -121,7 +188,10 @@ export class Participant extends EventEmitter<ParticipantEvents> {
       throw new SfuError('INVALID_STATE', `${source} is being sent already (producer ${duplicate.id}); close it first`);
     }
     const appData: ProducerAppData = { participantId: this.id, source };
-    const producer = await this.media(() => transport.produce({ kind, rtpParameters, appData }));
+    // Many consumers asking for a key frame at once (a speaker switch, a join storm) make one
+    // request to the sender per interval, not one each.
+    const keyFrameRequestDelay = kind === 'video' ? KEY_FRAME_REQUEST_INTERVAL_MS : 0;
+    const producer = await this.media(() => transport.produce({ kind, rtpParameters, appData, keyFrameRequestDelay }));
     this.producers.set(producer.id, producer);
     producer.observer.once('close', () => this.producers.delete(producer.id));
     this.host.producerAdded(producer);
@@ -191,7 +261,20 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     this.emit('close');
   }
 
-  private transport(transportId: string, direction?: TransportDirection): ms.WebRtcTransport {
+  private assertNoTransport(direction: TransportDirection): void {
+    this.assertOpen();
+    const existing = [...this.transports.values()].find((t) => t.appData.direction === direction);
+    if (existing) {
+      throw new SfuError('INVALID_STATE', `a ${direction} transport exists already (${existing.id}); reuse it`);
+    }
+  }
+
+  private track(transport: AnyTransport): void {
+    this.transports.set(transport.id, transport);
+    transport.observer.once('close', () => this.transports.delete(transport.id));
+  }
+
+  private transport(transportId: string, direction?: TransportDirection): AnyTransport {
     this.assertOpen();
     const transport = this.transports.get(transportId);
     if (!transport) throw new SfuError('NOT_FOUND', `no transport ${transportId} of yours`);
@@ -217,4 +300,8 @@ export class Participant extends EventEmitter<ParticipantEvents> {
       throw new SfuError('MEDIA_ERROR', message);
     }
   }
+}
+
+function isWebRtc(transport: AnyTransport): transport is ms.WebRtcTransport {
+  return transport.appData.type !== 'plain';
 }

@@ -5,6 +5,10 @@ export { Meeting, type MeetingCloseReason } from './Meeting.js';
 export {
   Participant,
   type MediaSource,
+  type PlainConnectParameters,
+  type PlainTransportOptions,
+  type PlainTransportParameters,
+  type TransportType,
   type ProduceOptions,
   type ProducerAppData,
   type TransportDirection,

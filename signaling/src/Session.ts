@@ -127,14 +127,20 @@ export class Session implements Member {
     },
 
     createTransport: async ({ direction }) => {
-      const { participant, grant } = this.requireJoined();
-      if (direction === 'send' && !grant.canPublish) {
-        throw new ProtocolError('FORBIDDEN', 'your token does not allow publishing (canPublish is false)');
-      }
-      if (direction === 'recv' && !grant.canSubscribe) {
-        throw new ProtocolError('FORBIDDEN', 'your token does not allow subscribing (canSubscribe is false)');
-      }
+      const { participant } = this.requireJoined();
+      this.requireDirection(direction);
       return participant.createTransport(direction);
+    },
+
+    createPlainTransport: async ({ direction, rtcpMux, comedia }) => {
+      const { participant } = this.requireJoined();
+      this.requireDirection(direction);
+      return participant.createPlainTransport(direction, { rtcpMux, comedia });
+    },
+
+    connectPlainTransport: async ({ transportId, ip, port, rtcpPort }) => {
+      await this.requireJoined().participant.connectPlainTransport(transportId, { ip, port, rtcpPort });
+      return {};
     },
 
     connectTransport: async ({ transportId, dtlsParameters }) => {
@@ -469,6 +475,17 @@ export class Session implements Member {
   private requireJoined(): Joined {
     if (!this.joined) throw new ProtocolError('NOT_JOINED', 'join a meeting first');
     return this.joined;
+  }
+
+  /** A send transport needs canPublish, a recv transport canSubscribe. */
+  private requireDirection(direction: 'send' | 'recv'): void {
+    const { grant } = this.requireJoined();
+    if (direction === 'send' && !grant.canPublish) {
+      throw new ProtocolError('FORBIDDEN', 'your token does not allow publishing (canPublish is false)');
+    }
+    if (direction === 'recv' && !grant.canSubscribe) {
+      throw new ProtocolError('FORBIDDEN', 'your token does not allow subscribing (canSubscribe is false)');
+    }
   }
 
   private requireVisible(action: string): Joined {

@@ -46,6 +46,22 @@ export const requestSchemas = {
   setRtpCapabilities: z.strictObject({ rtpCapabilities: rtpCapabilitiesSchema }),
   createTransport: z.strictObject({ direction: z.enum(['send', 'recv']) }),
   connectTransport: z.strictObject({ transportId: id, dtlsParameters: dtlsParametersSchema }),
+  /**
+   * Plain RTP over UDP (no ICE, no DTLS): meeting-room terminals, bridges, load-test bots. A send
+   * transport learns the sender's address from its first packet (comedia) unless comedia is false.
+   */
+  createPlainTransport: z.strictObject({
+    direction: z.enum(['send', 'recv']),
+    rtcpMux: z.boolean().optional(),
+    comedia: z.boolean().optional(),
+  }),
+  /** Where the server sends a plain recv transport's RTP (and RTCP if not multiplexed). */
+  connectPlainTransport: z.strictObject({
+    transportId: id,
+    ip: z.union([z.ipv4(), z.ipv6()]),
+    port: z.number().int().min(1).max(65535),
+    rtcpPort: z.number().int().min(1).max(65535).optional(),
+  }),
   restartIce: z.strictObject({ transportId: id }),
   produce: z.strictObject({
     transportId: id,

@@ -286,6 +286,15 @@ export interface TransportReply {
   dtlsParameters: DtlsParameters;
 }
 
+export interface PlainTransportReply {
+  id: string;
+  /** Where the server listens: send RTP here (send), or expect it from here (recv). */
+  ip: string;
+  port: number;
+  /** null with rtcp-mux. */
+  rtcpPort: number | null;
+}
+
 export interface ConsumeReply {
   id: string;
   producerId: string;
@@ -302,6 +311,8 @@ export interface RequestReplies {
   setRtpCapabilities: Record<string, never>;
   createTransport: TransportReply;
   connectTransport: Record<string, never>;
+  createPlainTransport: PlainTransportReply;
+  connectPlainTransport: Record<string, never>;
   restartIce: { iceParameters: IceParameters };
   produce: { id: string };
   pauseProducer: Record<string, never>;
