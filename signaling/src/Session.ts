@@ -7,9 +7,12 @@ import { ProtocolError } from './errors.js';
 import type { Actor, LiveMeeting, Member } from './governance/LiveMeeting.js';
 import type { MeetingRole } from './governance/roles.js';
 import type { Logger } from './log.js';
+import { CHAT_BURST, CHAT_PER_SECOND, REQUEST_BURST, REQUESTS_PER_SECOND, TokenBucket } from './rateLimit.js';
 import {
+  BATCHED_EVENTS,
   PROTOCOL_VERSION,
   ROLE_ACTIONS,
+  type BatchedEventName,
   type ChairNoticeKind,
   type ChatMessage,
   type ParticipantInfo,
@@ -58,6 +61,9 @@ export class Session implements Member {
   private joined?: Joined;
   private joining = false;
   private leaving = false;
+  /** Requests this connection may still send now (dispatch takes one per request). */
+  readonly requestBudget = new TokenBucket(REQUEST_BURST, REQUESTS_PER_SECOND);
+  private readonly chatBudget = new TokenBucket(CHAT_BURST, CHAT_PER_SECOND);
 
   private readonly connectionLogger: Logger;
 
@@ -246,6 +252,7 @@ export class Session implements Member {
     sendChat: async ({ text }) => {
       const { live, participant, grant } = this.requireVisible('chat');
       live.authorize(this.actor, 'chat');
+      if (!this.chatBudget.take()) throw new ProtocolError('RATE_LIMITED', 'too many chat messages: wait a few seconds');
       const message: ChatMessage = {
         id: randomUUID(),
         participantId: participant.id,
@@ -353,9 +360,7 @@ export class Session implements Member {
       this.joined = undefined;
       this.leaving = false;
     }
-    if (!joined.grant.hidden) {
-      this.socket.to(meetingChannel(meeting.id)).emit('participantLeft', { participantId: participant.id });
-    }
+    if (!joined.grant.hidden) joined.live.batcher.queue('participantLeft', { participantId: participant.id }, participant.id);
     void this.socket.leave(meetingChannel(meeting.id));
     if (meeting.participants.size === 0) meeting.close();
     logger.info('participant left');
@@ -435,9 +440,11 @@ export class Session implements Member {
       }
     });
 
-    const others = live.visibleMembers().map((member) => member.info());
-    live.add(this);
+    // In the channel before the snapshot: a change after it arrives in a batch (seq > rosterSeq).
     await this.socket.join(meetingChannel(meetingId));
+    const others = live.visibleMembers().map((member) => member.info());
+    const rosterSeq = live.batcher.lastSeq;
+    live.add(this);
     const self = this.info();
     this.broadcast('participantJoined', { participant: self });
     logger.info({ name: grant.name, role: grant.role }, 'participant joined');
@@ -455,6 +462,7 @@ export class Session implements Member {
       },
       routerRtpCapabilities: meeting.rtpCapabilities as unknown as RequestReplies['join']['routerRtpCapabilities'],
       participants: others,
+      rosterSeq,
       chatHistory: live.chatHistory(),
       activeSpeakerId: meeting.activeSpeakerId,
       meeting: live.summary(),
@@ -494,9 +502,15 @@ export class Session implements Member {
     return joined;
   }
 
-  /** Sends an event to everyone else in this session's meeting; a hidden session sends nothing. */
+  /**
+   * Sends an event to everyone else in this session's meeting; a hidden session sends nothing.
+   * Roster and producer changes go into the meeting's next rosterBatch.
+   */
   private broadcast<E extends ServerEventName>(event: E, payload: ServerEvents[E]): void {
-    if (this.joined && !this.joined.grant.hidden) this.socket.to(meetingChannel(this.joined.meeting.id)).emit(event, payload);
+    const joined = this.joined;
+    if (!joined || joined.grant.hidden) return;
+    if (isBatched(event)) joined.live.batcher.queue(event, payload as ServerEvents[typeof event], joined.participant.id);
+    else this.socket.to(meetingChannel(joined.meeting.id)).emit(event, payload);
   }
 
   private emit<E extends ServerEventName>(event: E, payload: ServerEvents[E]): void {
@@ -512,3 +526,5 @@ function producerInfo(producer: ms.Producer): ProducerInfo {
     paused: producer.paused,
   };
 }
+
+const isBatched = (event: ServerEventName): event is BatchedEventName => (BATCHED_EVENTS as readonly string[]).includes(event);

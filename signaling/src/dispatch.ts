@@ -29,6 +29,9 @@ function payloadBytes(payload: unknown): number {
  */
 export async function dispatch(session: Session, name: string, payload: unknown, logger: Logger): Promise<Ack<unknown>> {
   try {
+    if (!session.requestBudget.take()) {
+      throw new ProtocolError('RATE_LIMITED', 'too many requests from this connection: slow down and retry in a second');
+    }
     if (payloadBytes(payload) > MAX_REQUEST_BYTES) {
       throw new ProtocolError('PAYLOAD_TOO_LARGE', `request payload exceeds ${MAX_REQUEST_BYTES} bytes`);
     }

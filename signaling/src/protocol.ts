@@ -28,6 +28,7 @@ export const ERROR_CODES = [
   'MEETING_ENDED', // the meeting has ended; it cannot be joined again
   'MEETING_LOCKED', // the chair locked the meeting; only chairs and operators may join
   'FLOOR_REQUIRED', // the microphone stays off until the chair grants the floor (raise a hand)
+  'RATE_LIMITED', // too many requests (or chat messages) in a short time: slow down and retry
   'INTERNAL', // a server fault; safe to retry
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -249,6 +250,8 @@ export interface JoinReply {
   routerRtpCapabilities: RtpCapabilities;
   /** Everyone else already in the meeting, with their producers. */
   participants: ParticipantInfo[];
+  /** The roster snapshot includes every rosterBatch item up to this seq: skip those. */
+  rosterSeq: number;
   /** The most recent chat messages (up to CHAT_HISTORY_LENGTH), oldest first. */
   chatHistory: ChatMessage[];
   /** Who is speaking now, if anyone (see the activeSpeaker event). */
@@ -355,6 +358,8 @@ export interface ServerEvents {
   producerClosed: { participantId: string; producerId: string };
   /** A participant's state changed (hand raised or lowered). */
   participantUpdated: { participant: ParticipantInfo };
+  /** Roster and producer changes since the last batch, in order (see BATCHED_EVENTS). */
+  rosterBatch: { events: BatchedEvent[] };
   /** A chat message from someone else (your own comes back in the sendChat reply). */
   chatMessage: { message: ChatMessage };
   /**
@@ -399,3 +404,28 @@ export type ChairNoticeKind =
   | 'floorRevoked'
   | 'rollCalled';
 export type ServerEventName = keyof ServerEvents;
+
+/**
+ * Roster and producer changes are not sent one by one: they arrive in `rosterBatch` events, at
+ * most 10 per second, each item carrying one of these events with its usual payload.
+ */
+export const BATCHED_EVENTS = [
+  'participantJoined',
+  'participantLeft',
+  'participantUpdated',
+  'producerAdded',
+  'producerUpdated',
+  'producerClosed',
+] as const;
+export type BatchedEventName = (typeof BATCHED_EVENTS)[number];
+
+export type BatchedEvent = {
+  [E in BatchedEventName]: {
+    /** Meeting-wide order; items up to the join reply's rosterSeq are already in its snapshot. */
+    seq: number;
+    /** The participant the change came from (its own client skips it); null for the server. */
+    origin: string | null;
+    name: E;
+    payload: ServerEvents[E];
+  };
+}[BatchedEventName];

@@ -1,6 +1,6 @@
 // Test-side protocol client: a real socket.io-client speaking to a real server.
 import { io, type Socket } from 'socket.io-client';
-import type { Ack, RequestName, RequestReplies, ServerEventName, ServerEvents } from '../src/protocol.js';
+import { BATCHED_EVENTS, type Ack, type BatchedEvent, type RequestName, type RequestReplies, type ServerEventName, type ServerEvents } from '../src/protocol.js';
 
 export type TestClient = Socket;
 
@@ -29,11 +29,34 @@ export async function ok<N extends RequestName>(socket: TestClient, name: N, pay
   return reply.data;
 }
 
+const isBatched = (event: ServerEventName): boolean => (BATCHED_EVENTS as readonly string[]).includes(event);
+
+/**
+ * Calls `handler` for each `event`, whether it arrives on its own or (roster and producer changes)
+ * inside a rosterBatch. Returns the function that stops listening.
+ */
+export function onEvent<E extends ServerEventName>(socket: TestClient, event: E, handler: (payload: ServerEvents[E]) => void): () => void {
+  if (!isBatched(event)) {
+    const listener = handler as (payload: unknown) => void;
+    socket.on(event as string, listener);
+    return () => socket.off(event as string, listener);
+  }
+  const listener = ({ events }: { events: BatchedEvent[] }): void => {
+    for (const item of events) if (item.name === event) handler(item.payload as ServerEvents[E]);
+  };
+  socket.on('rosterBatch', listener);
+  return () => socket.off('rosterBatch', listener);
+}
+
 export function nextEvent<E extends ServerEventName>(socket: TestClient, event: E, timeoutMs = 5000): Promise<ServerEvents[E]> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${event} within ${timeoutMs} ms`)), timeoutMs);
-    socket.once(event as string, (payload: ServerEvents[E]) => {
+    const timer = setTimeout(() => {
+      stop();
+      reject(new Error(`no ${event} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const stop = onEvent(socket, event, (payload) => {
       clearTimeout(timer);
+      stop();
       resolve(payload);
     });
   });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { microphone, talkUntil } from '../../sfu/test/microphones.js';
 import { CHAT_HISTORY_LENGTH, MAX_CHAT_CHARS, type JoinReply } from '../src/protocol.js';
 import type { RunningServer } from '../src/server.js';
-import { connect, nextEvent, ok, request, type TestClient } from './client.js';
+import { connect, nextEvent, ok, onEvent, request, type TestClient } from './client.js';
 import { startTestServer, tokenFor } from './harness.js';
 
 let server: RunningServer;
@@ -43,7 +43,14 @@ describe('chat', () => {
       const reply = await request(socket, 'sendChat', { text });
       expect(reply.ok ? '' : reply.error.code).toBe('BAD_REQUEST');
     }
-    for (let i = 0; i < CHAT_HISTORY_LENGTH + 5; i++) await ok(socket, 'sendChat', { text: `消息 ${i}` });
+    // Five in a row are fine; the sixth at once is refused, and nothing of it is stored.
+    for (let i = 0; i < 5; i++) await ok(socket, 'sendChat', { text: `消息 ${i}` });
+    const limited = await request(socket, 'sendChat', { text: '刷屏' });
+    expect(limited.ok ? '' : limited.error.code).toBe('RATE_LIMITED');
+    // A long meeting's history, stored as the server stores it (the rate limit would take minutes).
+    for (let i = 5; i < CHAT_HISTORY_LENGTH + 5; i++) {
+      server.store.chat.append('chat-limits', { id: `m${i}`, participantId: 'p', identity: 'u1', name: 'u1', text: `消息 ${i}`, sentAt: Date.now() });
+    }
     const [, late] = await join('chat-limits', 'u2');
     expect(late.chatHistory).toHaveLength(CHAT_HISTORY_LENGTH);
     expect(late.chatHistory[0]!.text).toBe('消息 5');
@@ -100,7 +107,7 @@ describe('hidden participants (walls)', () => {
     const [chair, chairJoin] = await join('walls', 'city-office');
     const noticed: string[] = [];
     for (const event of ['participantJoined', 'participantLeft', 'participantUpdated', 'chatMessage'] as const) {
-      chair.on(event, () => noticed.push(event));
+      onEvent(chair, event, () => noticed.push(event));
     }
     const wall = await connect(server.url);
     sockets.push(wall);

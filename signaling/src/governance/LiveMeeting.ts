@@ -19,6 +19,7 @@ import {
   type ServerEventName,
   type ServerEvents,
 } from '../protocol.js';
+import { ROSTER_BATCH_HZ, RosterBatcher } from '../RosterBatcher.js';
 import type { MeetingRecord, Store } from '../store/types.js';
 import { MeetingControl } from './MeetingControl.js';
 import type { EventParticipant, MeetingEvents, MeetingRun } from './meetingEvents.js';
@@ -57,10 +58,14 @@ export interface LiveMeetingDeps {
 
 export class LiveMeeting {
   readonly control: MeetingControl;
+  /** Roster and producer changes go out through this, batched. */
+  readonly batcher: RosterBatcher;
   readonly members = new Map<string, Member>();
   private readonly presences = new Map<string, number>();
   /** Visible members as they joined (events report them after they are gone). */
   private readonly joinedAs = new Map<string, EventParticipant>();
+  private controlTimer: ReturnType<typeof setTimeout> | null = null;
+  private controlSentAt = 0;
   /** Set when the first visible participant arrives: this run of the meeting has started. */
   private startedAt: number | null = null;
   /** Units that have been in this run of the meeting: they may rejoin a locked meeting. */
@@ -75,6 +80,7 @@ export class LiveMeeting {
     private readonly deps: LiveMeetingDeps,
   ) {
     this.now = deps.now ?? Date.now;
+    this.batcher = new RosterBatcher((payload) => deps.emitToMeeting(record.id, 'rosterBatch', payload));
     this.control = new MeetingControl({
       settings: record.settings,
       mainVenueUnitId: record.mainVenueUnitId,
@@ -168,6 +174,9 @@ export class LiveMeeting {
 
   /** This run is over (its last member left, or it ended): tells the listeners. */
   close(): void {
+    this.batcher.close();
+    if (this.controlTimer) clearTimeout(this.controlTimer);
+    this.controlTimer = null;
     if (this.startedAt !== null) this.deps.events?.meetingFinished(this.run());
     this.startedAt = null;
   }
@@ -406,7 +415,20 @@ export class LiveMeeting {
     this.record = this.deps.store.meetings.update(this.id, { settings: this.control.persistentSettings }) ?? this.record;
   }
 
+  /**
+   * Tells everyone the control state, at most ROSTER_BATCH_HZ times a second: the first change goes
+   * out at once, later ones within the interval go out together as the latest state. (An ad-hoc
+   * meeting changes it with every join; 550 joins must not mean 550 sends to each member.)
+   */
   private announceControl(): void {
-    this.deps.emitToMeeting(this.id, 'controlChanged', { control: this.control.state() });
+    if (this.controlTimer) return;
+    const wait = this.controlSentAt + 1000 / ROSTER_BATCH_HZ - this.now();
+    const send = (): void => {
+      this.controlTimer = null;
+      this.controlSentAt = this.now();
+      this.deps.emitToMeeting(this.id, 'controlChanged', { control: this.control.state() });
+    };
+    if (wait <= 0) send();
+    else this.controlTimer = setTimeout(send, wait);
   }
 }

@@ -3,6 +3,7 @@
 // MediaConnection; losing it tears down all remote media and schedules a rejoin. No DOM here:
 // views subscribe to immutable SessionState snapshots.
 import {
+  BATCHED_EVENTS,
   CHAT_HISTORY_LENGTH,
   type ChatMessage,
   type JoinReply,
@@ -135,6 +136,8 @@ export class MeetingSession {
   private mediaQueue: Promise<void> = Promise.resolve();
   private emitScheduled = false;
   private activeSpeakerId: string | null = null;
+  /** The join snapshot's place in the meeting's rosterBatch sequence. */
+  private rosterSeq = 0;
   private chat: ChatMessage[] = [];
   private unreadChat = 0;
   /** Video producers the view shows, with the spatial layer each needs (setVisibleVideo). */
@@ -375,6 +378,7 @@ export class MeetingSession {
     this.chat = reply.chatHistory;
     this.unreadChat = 0;
     this.participants.clear();
+    this.rosterSeq = reply.rosterSeq;
     for (const participant of reply.participants) {
       if (participant.id !== self.id) this.upsertParticipant(participant);
     }
@@ -679,15 +683,28 @@ export class MeetingSession {
    */
   private listen(connection: MediaConnection): () => void {
     let heldBack: Array<() => void> | null = [];
-    const on = <E extends ServerEventName>(event: E, handle: (payload: ServerEvents[E]) => void): void => {
-      connection.signaling.on(event, (payload) => {
-        const run = (): void => {
-          if (connection === this.connection) handle(payload);
-        };
-        if (heldBack) heldBack.push(run);
-        else run();
-      });
+    const deliver = (run: () => void): void => {
+      if (heldBack) heldBack.push(run);
+      else run();
     };
+    const batched = new Map<string, (payload: never) => void>();
+    const on = <E extends ServerEventName>(event: E, handle: (payload: ServerEvents[E]) => void): void => {
+      if ((BATCHED_EVENTS as readonly string[]).includes(event)) {
+        batched.set(event, handle as (payload: never) => void);
+        return;
+      }
+      connection.signaling.on(event, (payload) => deliver(() => connection === this.connection && handle(payload)));
+    };
+    // Roster and producer changes arrive in batches; items already in the join snapshot are skipped.
+    connection.signaling.on('rosterBatch', ({ events }) =>
+      deliver(() => {
+        if (connection !== this.connection) return;
+        for (const item of events) {
+          if (item.seq <= this.rosterSeq || item.origin === this.self?.id) continue;
+          (batched.get(item.name) as ((payload: typeof item.payload) => void) | undefined)?.(item.payload);
+        }
+      }),
+    );
     on('participantJoined', ({ participant }) => {
       if (participant.id === this.self?.id) return;
       this.upsertParticipant(participant);
