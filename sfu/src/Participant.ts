@@ -65,17 +65,30 @@ export interface ProduceOptions {
   source: MediaSource;
 }
 
+/** Why media ended: closed by its owner, or lost with its worker. */
+export type CloseReason = 'closed' | 'worker-died';
+
 export interface ParticipantEvents {
   /** A consumer closed because its producer or transport went away (not by this participant). */
   consumerclosed: [consumerId: string];
-  close: [];
+  close: [reason: CloseReason];
 }
 
-/** Where a participant's media router lives; implemented by Meeting. */
+/** Where a participant's media lives: a worker, and the meeting's router on it (opened on first use). */
+export interface Placement {
+  workerPid: number;
+  router: Promise<ms.Router>;
+}
+
+/** The meeting around a participant; implemented by Meeting. */
 export interface ParticipantHost {
-  readonly router: ms.Router;
   findProducer(producerId: string): ms.Producer | undefined;
-  producerAdded(producer: ms.Producer): void;
+  /** Called for each new producer, with the router it was produced on. */
+  producerAdded(producer: ms.Producer, router: ms.Router): void;
+  /** Whether a device with `rtpCapabilities` can decode `producer`. */
+  canConsume(producer: ms.Producer, rtpCapabilities: ms.RtpCapabilities): boolean;
+  /** Makes `producer` consumable on `router`: piped there if it was produced on another router. */
+  pipeProducer(producer: ms.Producer, router: ms.Router): Promise<void>;
 }
 
 /**
@@ -92,6 +105,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   constructor(
     readonly id: string,
     private readonly host: ParticipantHost,
+    readonly placement: Placement,
     private readonly config: SfuConfig,
     private readonly logger: Logger,
   ) {
@@ -108,7 +122,8 @@ export class Participant extends EventEmitter<ParticipantEvents> {
 
   async createTransport(direction: TransportDirection): Promise<TransportParameters> {
     this.assertNoTransport(direction);
-    const transport = await this.host.router.createWebRtcTransport({
+    const router = await this.router();
+    const transport = await router.createWebRtcTransport({
       listenIps: this.config.listenIps,
       enableUdp: true,
       enableTcp: true,
@@ -143,7 +158,8 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     const listenIp = this.config.listenIps[0];
     if (!listenIp) throw new SfuError('INVALID_STATE', 'no listen address configured');
     const rtcpMux = options.rtcpMux ?? true;
-    const transport = await this.host.router.createPlainTransport({
+    const router = await this.router();
+    const transport = await router.createPlainTransport({
       listenIp,
       rtcpMux,
       comedia: options.comedia ?? direction === 'send',
@@ -194,7 +210,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     const producer = await this.media(() => transport.produce({ kind, rtpParameters, appData, keyFrameRequestDelay }));
     this.producers.set(producer.id, producer);
     producer.observer.once('close', () => this.producers.delete(producer.id));
-    this.host.producerAdded(producer);
+    this.host.producerAdded(producer, await this.router());
     return producer;
   }
 
@@ -208,7 +224,10 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     this.producer(producerId).close();
   }
 
-  /** Creates a paused consumer of another participant's producer on this participant's recv transport. */
+  /**
+   * Creates a paused consumer of another participant's producer on this participant's recv
+   * transport, piping the producer to this participant's router first if it lives on another.
+   */
   async consume(producerId: string): Promise<ms.Consumer> {
     this.assertOpen();
     if (!this.rtpCapabilities) {
@@ -221,9 +240,11 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     }
     const transport = [...this.transports.values()].find((t) => t.appData.direction === 'recv');
     if (!transport) throw new SfuError('INVALID_STATE', 'create a recv transport before consume');
-    if (!this.host.router.canConsume({ producerId, rtpCapabilities: this.rtpCapabilities })) {
+    if (!this.host.canConsume(producer, this.rtpCapabilities)) {
       throw new SfuError('UNSUPPORTED', `this device cannot decode ${producer.kind} producer ${producerId} (no common codec)`);
     }
+    await this.media(async () => this.host.pipeProducer(producer, await this.router()));
+    if (producer.closed) throw new SfuError('NOT_FOUND', `producer ${producerId} closed while being consumed`);
     const consumer = await this.media(() =>
       transport.consume({ producerId, rtpCapabilities: this.rtpCapabilities!, paused: true, appData: producer.appData }),
     );
@@ -251,14 +272,15 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     await consumer.setPreferredLayers(layers);
   }
 
-  close(): void {
+  /** Closes the participant's media; 'worker-died' tells its owner to have the client join again. */
+  close(reason: CloseReason = 'closed'): void {
     if (this.closed) return;
     this.closed = true;
     for (const transport of this.transports.values()) transport.close();
     this.transports.clear();
     this.producers.clear();
     this.consumers.clear();
-    this.emit('close');
+    this.emit('close', reason);
   }
 
   private assertNoTransport(direction: TransportDirection): void {
@@ -282,6 +304,13 @@ export class Participant extends EventEmitter<ParticipantEvents> {
       throw new SfuError('INVALID_STATE', `transport ${transportId} is a ${transport.appData.direction} transport, not ${direction}`);
     }
     return transport;
+  }
+
+  /** This participant's router; a router that could not open (its worker died) fails the call. */
+  private async router(): Promise<ms.Router> {
+    const router = await this.media(() => this.placement.router);
+    this.assertOpen();
+    return router;
   }
 
   private assertOpen(): void {

@@ -1,18 +1,26 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { MEDIA_CODECS } from './codecs.js';
 import type { SfuConfig } from './config.js';
-import { Meeting } from './Meeting.js';
+import { Meeting, type MeetingOptions, type RouterPlacement } from './Meeting.js';
+import type { WorkerStats } from './WorkerLoad.js';
 import { WorkerPool } from './WorkerPool.js';
 
 export interface SfuStats {
-  workers: number;
+  /** Workers configured. */
+  workersConfigured: number;
   workersAlive: number;
+  /** What each live worker carries, across meetings. */
+  workers: WorkerStats[];
   meetings: number;
+  /** Participants' transports, producers and consumers (pipes are counted apart). */
   participants: number;
   transports: number;
   producers: number;
   consumers: number;
+  /** Producers piped between routers of a meeting. */
+  pipes: number;
+  /** Where each meeting's media is: its routers, their workers and participants. */
+  placement: Record<string, RouterPlacement[]>;
 }
 
 export interface SfuEvents {
@@ -41,29 +49,38 @@ export class Sfu extends EventEmitter<SfuEvents> {
     return this.meetings.get(meetingId);
   }
 
-  /** The meeting's media, created on first use (concurrent callers share one creation). */
-  async openMeeting(meetingId: string): Promise<Meeting> {
+  /**
+   * The meeting's media, created on first use (concurrent callers share one creation); `options`
+   * apply when this call creates it.
+   */
+  async openMeeting(meetingId: string, options?: MeetingOptions): Promise<Meeting> {
     const existing = this.meetings.get(meetingId);
     if (existing) return existing;
     let pending = this.opening.get(meetingId);
     if (!pending) {
-      pending = this.createMeeting(meetingId).finally(() => this.opening.delete(meetingId));
+      pending = this.createMeeting(meetingId, options).finally(() => this.opening.delete(meetingId));
       this.opening.set(meetingId, pending);
     }
     return pending;
   }
 
   stats(): SfuStats {
+    const workers = this.pool.stats();
     const stats: SfuStats = {
-      workers: this.pool.size,
-      workersAlive: this.pool.workers.length,
+      workersConfigured: this.pool.size,
+      workersAlive: workers.length,
+      workers,
       meetings: this.meetings.size,
       participants: 0,
       transports: 0,
       producers: 0,
       consumers: 0,
+      pipes: 0,
+      placement: {},
     };
     for (const meeting of this.meetings.values()) {
+      stats.pipes += meeting.pipeCount;
+      stats.placement[meeting.id] = meeting.placement;
       for (const participant of meeting.participants.values()) {
         stats.participants++;
         stats.transports += participant.transports.size;
@@ -79,19 +96,12 @@ export class Sfu extends EventEmitter<SfuEvents> {
     this.pool.close();
   }
 
-  private async createMeeting(meetingId: string): Promise<Meeting> {
-    const router = await this.pool.createRouter(MEDIA_CODECS);
+  private async createMeeting(meetingId: string, options?: MeetingOptions): Promise<Meeting> {
     const logger = this.logger.child({ meetingId });
-    let meeting: Meeting;
-    try {
-      meeting = await Meeting.create(meetingId, router, this.config, logger);
-    } catch (error) {
-      router.close();
-      throw error;
-    }
+    const meeting = await Meeting.create(meetingId, this.pool, this.config, logger, options);
     this.meetings.set(meetingId, meeting);
     meeting.once('close', () => this.meetings.delete(meetingId));
-    logger.info({ routerId: router.id }, 'meeting media opened');
+    logger.info({ routerId: meeting.router.id }, 'meeting media opened');
     this.emit('meeting', meeting);
     return meeting;
   }

@@ -2,16 +2,18 @@ import { EventEmitter } from 'node:events';
 import mediasoup, { type types as ms } from 'mediasoup';
 import type { Logger } from 'pino';
 import type { SfuConfig } from './config.js';
+import { SfuError } from './errors.js';
+import { WorkerLoad, type WorkerStats } from './WorkerLoad.js';
 
 /** One place in the pool: a worker, its own slice of the RTC port range, and its load. */
 interface Slot {
   index: number;
   rtcMinPort: number;
   rtcMaxPort: number;
-  worker?: ms.Worker;
+  /** The running worker's load; a replacement worker starts a new one. */
+  load?: WorkerLoad;
   /** Resolves when a (re)started worker is ready. */
-  ready?: Promise<ms.Worker>;
-  routers: number;
+  ready?: Promise<WorkerLoad>;
 }
 
 export interface WorkerPoolEvents {
@@ -22,9 +24,9 @@ export interface WorkerPoolEvents {
 const RESTART_DELAYS_MS = [0, 500, 2000, 5000];
 
 /**
- * Keeps `numWorkers` mediasoup workers running. A worker that dies is logged and replaced on
- * the same port slice; its routers die with it (their owners see `workerclose`). New routers
- * go to the worker with the fewest routers.
+ * Keeps `numWorkers` mediasoup workers running and counts what each carries. A worker that dies
+ * is logged and replaced on the same port slice; its routers die with it (their owners see
+ * `workerclose`). Work goes to the live worker with the least load (see WorkerLoad.weight).
  */
 export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   private readonly slots: Slot[];
@@ -46,7 +48,6 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       index,
       rtcMinPort: rtcMinPort + index * span,
       rtcMaxPort: rtcMinPort + (index + 1) * span - 1,
-      routers: 0,
     }));
   }
 
@@ -58,34 +59,79 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
 
   /** Workers currently alive. */
   get workers(): ms.Worker[] {
-    return this.slots.flatMap((slot) => (slot.worker && !slot.worker.closed ? [slot.worker] : []));
+    return this.loads().map((load) => load.worker);
   }
 
   get size(): number {
     return this.slots.length;
   }
 
-  /** Creates a router on the least-loaded live worker (waiting for a restarting one if needed). */
-  async createRouter(mediaCodecs: ms.RtpCodecCapability[]): Promise<ms.Router> {
-    if (this.closed) throw new Error('worker pool is closed');
-    const slot = [...this.slots].sort((a, b) => Number(!a.worker) - Number(!b.worker) || a.routers - b.routers)[0]!;
-    const worker = slot.worker ?? (await slot.ready!);
-    const router = await worker.createRouter({ mediaCodecs });
-    slot.routers++;
-    router.observer.once('close', () => slot.routers--);
+  /** What each live worker carries, in pool order. */
+  stats(): WorkerStats[] {
+    return this.loads().map((load) => load.stats());
+  }
+
+  /** The live worker with the least load (the first of equals), or undefined while none is alive. */
+  leastLoaded(): ms.Worker | undefined {
+    return this.leastLoadedLoad()?.worker;
+  }
+
+  /**
+   * Counts a participant placed on `worker` until the returned function is called. A worker that
+   * has died carries nothing: its count is dropped with it.
+   */
+  addParticipant(worker: ms.Worker): () => void {
+    const load = this.loadOf(worker);
+    return load ? load.addParticipant() : () => undefined;
+  }
+
+  /** The least-loaded live worker, waiting for a restarting one while none is alive. */
+  async worker(): Promise<ms.Worker> {
+    return (this.leastLoadedLoad() ?? (await this.anyRestarting())).worker;
+  }
+
+  /** Creates a router on `worker`, or on the one worker() picks. */
+  async createRouter(mediaCodecs: ms.RtpCodecCapability[], worker?: ms.Worker): Promise<ms.Router> {
+    if (this.closed) throw new SfuError('INVALID_STATE', 'worker pool is closed');
+    const target = worker ?? (await this.worker());
+    const load = this.loadOf(target);
+    if (!load) throw new SfuError('INVALID_STATE', `worker ${target.pid} has died; place the router on a live worker`);
+    const router = await target.createRouter({ mediaCodecs });
+    load.watch(router);
     return router;
   }
 
   close(): void {
     this.closed = true;
-    for (const slot of this.slots) slot.worker?.close();
+    for (const slot of this.slots) slot.load?.worker.close();
   }
 
-  private start(slot: Slot): Promise<ms.Worker> {
+  private loads(): WorkerLoad[] {
+    return this.slots.flatMap((slot) => (slot.load && !slot.load.worker.closed ? [slot.load] : []));
+  }
+
+  private loadOf(worker: ms.Worker): WorkerLoad | undefined {
+    return this.loads().find((load) => load.worker === worker);
+  }
+
+  private leastLoadedLoad(): WorkerLoad | undefined {
+    let least: WorkerLoad | undefined;
+    for (const load of this.loads()) if (!least || load.weight < least.weight) least = load;
+    return least;
+  }
+
+  private anyRestarting(): Promise<WorkerLoad> {
+    if (this.closed) throw new SfuError('INVALID_STATE', 'worker pool is closed');
+    const restarting = this.slots.find((slot) => slot.ready)?.ready;
+    if (!restarting) throw new SfuError('INVALID_STATE', 'no mediasoup worker is running or restarting; restart the server');
+    return restarting;
+  }
+
+  private start(slot: Slot): Promise<WorkerLoad> {
     slot.ready = this.spawnWithRetry(slot).then((worker) => {
-      slot.worker = worker;
+      slot.load = new WorkerLoad(worker);
       slot.ready = undefined;
-      return worker;
+      return slot.load;
     });
     return slot.ready;
   }
@@ -116,12 +162,12 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       'mediasoup worker started',
     );
     worker.on('died', (error: Error) => {
-      slot.worker = undefined; // its routers have closed already, decrementing slot.routers
+      slot.load = undefined; // its routers have closed already
       this.logger.error({ err: error, workerIndex: slot.index, pid: worker.pid }, 'mediasoup worker died; replacing it');
       this.emit('workerdied', slot.index, worker.pid, error);
       if (this.closed) return;
       this.start(slot).then(
-        (replacement) => this.emit('workerreplaced', slot.index, replacement),
+        (replacement) => this.emit('workerreplaced', slot.index, replacement.worker),
         (err) => this.logger.fatal({ err, workerIndex: slot.index }, 'mediasoup worker could not be replaced'),
       );
     });

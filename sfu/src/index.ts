@@ -1,13 +1,15 @@
 export { MEDIA_CODECS } from './codecs.js';
 export type { ListenIp, SfuConfig } from './config.js';
 export { SfuError, type SfuErrorCode } from './errors.js';
-export { Meeting, type MeetingCloseReason } from './Meeting.js';
+export { Meeting, type MeetingCloseReason, type MeetingEvents, type MeetingOptions, type RouterPlacement } from './Meeting.js';
 export {
   Participant,
+  type CloseReason,
   type MediaSource,
   type PlainConnectParameters,
   type PlainTransportOptions,
   type PlainTransportParameters,
+  type Placement,
   type TransportType,
   type ProduceOptions,
   type ProducerAppData,
@@ -15,5 +17,6 @@ export {
   type TransportParameters,
 } from './Participant.js';
 export { Sfu, type SfuEvents, type SfuStats } from './Sfu.js';
+export type { WorkerStats } from './WorkerLoad.js';
 export { WorkerPool } from './WorkerPool.js';
 export type { types as mediasoupTypes } from 'mediasoup';

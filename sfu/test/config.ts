@@ -1,9 +1,9 @@
 import type { SfuConfig } from '../src/index.js';
 
-/** One worker on loopback with its own port range, so test files never share ports. */
-export function testSfuConfig(rtcMinPort: number): SfuConfig {
+/** Workers (one unless asked) on loopback with their own port range, so test files never share ports. */
+export function testSfuConfig(rtcMinPort: number, numWorkers = 1): SfuConfig {
   return {
-    numWorkers: 1,
+    numWorkers,
     rtcMinPort,
     rtcMaxPort: rtcMinPort + 999,
     listenIps: [{ ip: '127.0.0.1' }],

@@ -5,8 +5,17 @@ import type { Meeting, mediasoupTypes as ms } from '../src/index.js';
 const AUDIO_LEVEL_URI = 'urn:ietf:params:rtp-hdrext:ssrc-audio-level';
 const AUDIO_LEVEL_ID = 1;
 
+/** Opus with the audio level extension, as a microphone on a direct or plain transport sends it. */
+export function microphoneRtpParameters(ssrc: number): ms.RtpParameters {
+  return {
+    codecs: [{ mimeType: 'audio/opus', payloadType: 100, clockRate: 48000, channels: 2 }],
+    headerExtensions: [{ uri: AUDIO_LEVEL_URI, id: AUDIO_LEVEL_ID }],
+    encodings: [{ ssrc }],
+  };
+}
+
 /** One 20 ms Opus-typed RTP packet with an RFC 6464 audio level of `dBov` below full scale. */
-function rtpPacket(ssrc: number, seq: number, dBov: number): Buffer {
+export function rtpPacket(ssrc: number, seq: number, dBov: number): Buffer {
   const header = Buffer.alloc(12);
   header[0] = 0x90; // version 2, extension bit
   header[1] = 100; // payload type
@@ -18,15 +27,7 @@ function rtpPacket(ssrc: number, seq: number, dBov: number): Buffer {
 }
 
 export async function microphone(transport: ms.DirectTransport, participantId: string, ssrc: number): Promise<ms.Producer> {
-  return transport.produce({
-    kind: 'audio',
-    rtpParameters: {
-      codecs: [{ mimeType: 'audio/opus', payloadType: 100, clockRate: 48000, channels: 2 }],
-      headerExtensions: [{ uri: AUDIO_LEVEL_URI, id: AUDIO_LEVEL_ID }],
-      encodings: [{ ssrc }],
-    },
-    appData: { participantId, source: 'microphone' },
-  });
+  return transport.produce({ kind: 'audio', rtpParameters: microphoneRtpParameters(ssrc), appData: { participantId, source: 'microphone' } });
 }
 
 /** Background noise of an open microphone in a quiet room, in -dBov. */
@@ -38,8 +39,8 @@ function send(producer: ms.Producer, seq: number, dBov: number): void {
 
 /**
  * Sends 20 ms packets: `loud` speaks (-10 to -14 dBov, varying like a voice), `quiet` carries room
- * noise, until the meeting names `expected` as its speaker. The observer measures speech against
- * each microphone's own noise floor, so both start with a second of room noise.
+ * noise, until the meeting names `expected` as its speaker. Both start with a second of room
+ * noise, which must not count as speech.
  */
 export async function talkUntil(meeting: Meeting, expected: string, loud: ms.Producer, quiet: ms.Producer, seq: { n: number }): Promise<void> {
   const started = Date.now();

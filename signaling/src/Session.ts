@@ -30,6 +30,8 @@ export interface SessionDeps {
   roster: Roster;
   auth: AuthConfig;
   logger: Logger;
+  /** Audio last-N size of new meetings (AUDIO_LAST_N). */
+  audioLastN?: number;
 }
 
 type Handlers = { [N in RequestName]: (payload: RequestPayload<N>) => Promise<RequestReplies[N]> };
@@ -178,6 +180,7 @@ export class Session implements Member {
         await producer.pause();
         this.notice('muted', this.live.record.title);
       }
+      this.live.videoDemand.addProducer(producer);
       const info = producerInfo(producer);
       this.broadcast('producerAdded', { participantId: participant.id, producer: info });
       this.live.trackPublished(this, info);
@@ -217,6 +220,7 @@ export class Session implements Member {
       const { participant, grant } = this.requireJoined();
       if (!grant.canSubscribe) throw new ProtocolError('FORBIDDEN', 'your token does not allow subscribing (canSubscribe is false)');
       const consumer = await participant.consume(producerId);
+      this.live.videoDemand.addConsumer(consumer);
       const appData = consumer.appData as ProducerAppData;
       return {
         id: consumer.id,
@@ -372,6 +376,10 @@ export class Session implements Member {
     this.leave();
   }
 
+  videoDemand(producerId: string, wanted: boolean): void {
+    this.emit('videoDemand', { producerId, wanted });
+  }
+
   /** Tells this participant what the chair did to it. */
   notice(kind: ChairNoticeKind, by: string): void {
     this.emit('chairNotice', { kind, by });
@@ -417,7 +425,7 @@ export class Session implements Member {
     let participant: Participant | undefined;
     try {
       live.admit(grant.unitId, grant.role);
-      do meeting = await sfu.openMeeting(meetingId);
+      do meeting = await sfu.openMeeting(meetingId, { audibleSize: this.deps.audioLastN });
       while (meeting.isClosed); // the last participant closed it while we waited: open a new one
       participant = meeting.addParticipant(randomUUID());
       if (this.socket.disconnected) throw new ProtocolError('INVALID_STATE', 'the connection closed while joining');
@@ -434,7 +442,8 @@ export class Session implements Member {
     this.joined = { meeting, live, participant, grant, logger };
     participant.on('consumerclosed', (consumerId) => this.emit('consumerClosed', { consumerId }));
     const joinedParticipant = participant;
-    meeting.once('close', (reason) => {
+    // A dying worker closes the participants placed on it (the meeting may carry on elsewhere).
+    participant.once('close', (reason) => {
       if (reason === 'worker-died' && this.joined?.participant === joinedParticipant) {
         this.end('MEDIA_SERVER_RESTARTED', 'the media server for this meeting restarted; join again to continue');
       }
@@ -465,6 +474,7 @@ export class Session implements Member {
       rosterSeq,
       chatHistory: live.chatHistory(),
       activeSpeakerId: meeting.activeSpeakerId,
+      audibleIds: meeting.audibleIds,
       meeting: live.summary(),
       control: live.control.state(),
       rollCallResults: live.control.rollCallResults(),

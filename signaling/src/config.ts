@@ -27,6 +27,8 @@ export interface ServerConfig {
   webhookUrls: string[];
   /** A unit joining later than this after the start is marked late (迟到) in attendance. */
   lateGraceMinutes: number;
+  /** Audio last-N: how many recent speakers every receiver hears (plus the main venue and floor holders). */
+  audioLastN: number;
   sfu: SfuConfig;
 }
 
@@ -83,6 +85,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     operatorApiKey: env.OPERATOR_API_KEY || DEV_OPERATOR_API_KEY,
     webhookUrls: parseWebhookUrls(env.WEBHOOK_URLS),
     lateGraceMinutes: integer(env, 'LATE_GRACE_MINUTES', 5, 0, 24 * 60),
+    audioLastN: integer(env, 'AUDIO_LAST_N', 4, 1, 32),
     sfu: {
       numWorkers: integer(env, 'NUM_WORKERS', availableParallelism(), 1, 256),
       rtcMinPort,

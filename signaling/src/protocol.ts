@@ -256,6 +256,8 @@ export interface JoinReply {
   chatHistory: ChatMessage[];
   /** Who is speaking now, if anyone (see the activeSpeaker event). */
   activeSpeakerId: string | null;
+  /** The audio last-N set now (see audibleSpeakers). */
+  audibleIds: string[];
   meeting: MeetingSummary;
   control: MeetingControlState;
   /** Roll-call status of every unit called so far (unitId → status). */
@@ -367,6 +369,12 @@ export interface ServerEvents {
    * microphone; it keeps the last speaker through silence). null: nobody has spoken yet.
    */
   activeSpeaker: { participantId: string | null };
+  /**
+   * Audio last-N: the participants heard most recently (up to AUDIO_LAST_N, most recent first),
+   * unchanged through silence, updated at most every 300 ms. Receive their microphones, plus the
+   * main venue's and floor holders'; pause the rest (keep recent ones paused for a gapless return).
+   */
+  audibleSpeakers: { participantIds: string[] };
   /** A consumer of yours was closed by the server (its producer or transport went away). */
   consumerClosed: { consumerId: string };
   /**
@@ -378,6 +386,13 @@ export interface ServerEvents {
   controlChanged: { control: MeetingControlState };
   /** A unit's roll-call status changed. */
   rollCallStatus: { unitId: string; status: RollCallStatus };
+  /**
+   * Whether anyone shows your video producer: wanted false asks you to stop sending its encodings
+   * (RTCRtpSender encodings active: false — NOT pauseProducer, which would show your camera as
+   * off to everyone) until wanted is true again. Sent VIDEO_IDLE_MS after the last viewer left,
+   * and at once when someone wants it.
+   */
+  videoDemand: { producerId: string; wanted: boolean };
   /** Something the chair did to you, to show prominently (see ChairNoticeKind). */
   chairNotice: { kind: ChairNoticeKind; by: string };
 }

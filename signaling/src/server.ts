@@ -75,8 +75,8 @@ export async function startServer(overrides?: DeepPartial<ServerConfig>): Promis
   const health = () => {
     const stats = sfu.stats();
     return {
-      status: stats.workersAlive === stats.workers ? 'ok' : 'degraded',
-      workers: { configured: stats.workers, alive: stats.workersAlive },
+      status: stats.workersAlive === stats.workersConfigured ? 'ok' : 'degraded',
+      workers: { configured: stats.workersConfigured, alive: stats.workersAlive, pool: stats.workers },
       meetings: roster.meetingCount,
       participants: roster.participantCount,
     };
@@ -99,10 +99,13 @@ export async function startServer(overrides?: DeepPartial<ServerConfig>): Promis
     meeting.on('activespeaker', (participantId) => {
       io.to(meetingChannel(meeting.id)).emit('activeSpeaker', { participantId });
     });
+    meeting.on('audiblechange', (participantIds) => {
+      io.to(meetingChannel(meeting.id)).emit('audibleSpeakers', { participantIds });
+    });
   });
 
   io.on('connection', (socket) => {
-    const session = new Session(socket, { sfu, roster, auth: config.auth, logger });
+    const session = new Session(socket, { sfu, roster, auth: config.auth, logger, audioLastN: config.audioLastN });
     socket.onAny((event: string, ...args: unknown[]) => {
       const ack = args.at(-1);
       if (typeof ack !== 'function') {

@@ -40,7 +40,12 @@ describe('HTTP', () => {
   it('reports health as JSON', async () => {
     const response = await fetch(`${server.url}/healthz`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ status: 'ok', workers: { configured: 1, alive: 1 }, meetings: 0, participants: 0 });
+    expect(await response.json()).toEqual({
+      status: 'ok',
+      workers: { configured: 1, alive: 1, pool: [{ pid: expect.any(Number), routers: 0, participants: 0, transports: 0, producers: 0, consumers: 0, pipes: 0 }] },
+      meetings: 0,
+      participants: 0,
+    });
   });
 
   // These need the built web client (npm test builds it first).

@@ -11,6 +11,7 @@ import { expect } from 'vitest';
 import type { AuthConfig } from '../../signaling/src/config.js';
 import { mintToken, type MintOptions } from '../../signaling/src/auth/tokens.js';
 import { startServer, type RunningServer } from '../../signaling/src/server.js';
+import type { mediasoupTypes } from '../../sfu/src/index.js';
 // For the type of window.__cityconf in page.evaluate callbacks.
 import type {} from '../src/lib/automation.js';
 
@@ -237,10 +238,11 @@ export class BrowserMeeting {
   }
 
   /** The server's mediasoup WebRTC transports of a participant (to break or restart them from outside). */
-  serverTransports(participantId: string) {
+  /** The participant's WebRTC transports on the server (browsers have no plain ones). */
+  serverTransports(participantId: string): mediasoupTypes.WebRtcTransport[] {
     const participant = this.server.sfu.meeting(this.room)?.participants.get(participantId);
     if (!participant) throw new Error(`participant ${participantId} is not on the server`);
-    return [...participant.transports.values()];
+    return [...participant.transports.values()].filter((transport): transport is mediasoupTypes.WebRtcTransport => 'iceParameters' in transport);
   }
 
   async close(): Promise<void> {

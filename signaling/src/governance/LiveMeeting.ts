@@ -20,6 +20,7 @@ import {
   type ServerEvents,
 } from '../protocol.js';
 import { ROSTER_BATCH_HZ, RosterBatcher } from '../RosterBatcher.js';
+import { VideoDemand } from '../VideoDemand.js';
 import type { MeetingRecord, Store } from '../store/types.js';
 import { MeetingControl } from './MeetingControl.js';
 import type { EventParticipant, MeetingEvents, MeetingRun } from './meetingEvents.js';
@@ -37,6 +38,8 @@ export interface Member {
   /** Pauses the participant's producer of this source on the server, telling everyone. No-op if none. */
   pauseSource(source: 'microphone' | 'camera'): Promise<boolean>;
   notice(kind: ChairNoticeKind, by: string): void;
+  /** Tells the participant whether anyone shows its video producer. */
+  videoDemand(producerId: string, wanted: boolean): void;
   end(reason: ServerEvents['sessionEnded']['reason'], message: string): void;
 }
 
@@ -53,6 +56,8 @@ export interface LiveMeetingDeps {
   emitToMeeting: <E extends ServerEventName>(meetingId: string, event: E, payload: ServerEvents[E]) => void;
   /** Listeners for meeting and participant events (webhooks). */
   events?: MeetingEvents;
+  /** How long an unwatched video keeps being sent (default VIDEO_IDLE_MS; tests shorten it). */
+  videoIdleMs?: number;
   now?: () => number;
 }
 
@@ -60,6 +65,8 @@ export class LiveMeeting {
   readonly control: MeetingControl;
   /** Roster and producer changes go out through this, batched. */
   readonly batcher: RosterBatcher;
+  /** Who watches each camera and screen: unwatched senders are told to stop sending. */
+  readonly videoDemand: VideoDemand;
   readonly members = new Map<string, Member>();
   private readonly presences = new Map<string, number>();
   /** Visible members as they joined (events report them after they are gone). */
@@ -81,6 +88,10 @@ export class LiveMeeting {
   ) {
     this.now = deps.now ?? Date.now;
     this.batcher = new RosterBatcher((payload) => deps.emitToMeeting(record.id, 'rosterBatch', payload));
+    this.videoDemand = new VideoDemand((producer, wanted) => {
+      const participantId = (producer.appData as { participantId?: string }).participantId;
+      if (participantId) this.members.get(participantId)?.videoDemand(producer.id, wanted);
+    }, deps.videoIdleMs);
     this.control = new MeetingControl({
       settings: record.settings,
       mainVenueUnitId: record.mainVenueUnitId,
@@ -175,6 +186,7 @@ export class LiveMeeting {
   /** This run is over (its last member left, or it ended): tells the listeners. */
   close(): void {
     this.batcher.close();
+    this.videoDemand.close();
     if (this.controlTimer) clearTimeout(this.controlTimer);
     this.controlTimer = null;
     if (this.startedAt !== null) this.deps.events?.meetingFinished(this.run());

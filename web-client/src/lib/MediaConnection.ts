@@ -188,6 +188,17 @@ export class MediaConnection {
     }
   }
 
+  /**
+   * The server's videoDemand hint: nobody shows this producer (wanted false), so its encodings stop
+   * — the local preview and the producer stay, and others do not see the camera as off — until
+   * someone shows it again.
+   */
+  async setSendingWanted(producerId: string, wanted: boolean): Promise<void> {
+    const producer = [...this.producers.values()].find((candidate) => candidate.id === producerId);
+    if (!producer || producer.closed || producer.kind !== 'video') return;
+    await producer.setRtpEncodingParameters({ active: wanted });
+  }
+
   /** Stops sending `source` for good (e.g. screen sharing ended); the caller owns the track. */
   async closeProducer(source: MediaSource): Promise<void> {
     const producer = this.producers.get(source);

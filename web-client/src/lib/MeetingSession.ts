@@ -18,6 +18,7 @@ import {
   type ServerEvents,
 } from '@cityconf/signaling/protocol';
 import { ChairActions } from './chairActions';
+import { hearParticipant } from './audioPlan';
 import type { TransportSample } from './connectionQuality';
 import { fallbackDevice } from './devices';
 import { LocalMedia, type LocalSource } from './LocalMedia';
@@ -104,6 +105,8 @@ interface ParticipantRecord {
 }
 
 const LOCAL_SOURCES: readonly LocalSource[] = ['camera', 'microphone'];
+/** wantedLayer of a microphone that is heard (audio has no layers). */
+const AUDIO_ON = -1;
 const FIRST_RETRY_DELAY_MS = 1_000;
 const MAX_RETRY_DELAY_MS = 8_000;
 const MEDIA_RESTART_REJOIN_DELAY_MS = 1_500;
@@ -138,6 +141,8 @@ export class MeetingSession {
   private activeSpeakerId: string | null = null;
   /** The join snapshot's place in the meeting's rosterBatch sequence. */
   private rosterSeq = 0;
+  /** The server's audio last-N set (audibleSpeakers). */
+  private audibleIds: string[] = [];
   private chat: ChatMessage[] = [];
   private unreadChat = 0;
   /** Video producers the view shows, with the spatial layer each needs (setVisibleVideo). */
@@ -220,8 +225,8 @@ export class MeetingSession {
   /**
    * Receives exactly the video the view shows: a shown producer gets a consumer at `layer`
    * (created on first show), a hidden one's consumer is paused here and on the server, so it
-   * costs neither bandwidth nor a decoder, and showing it again is one resume away. Audio is
-   * always received.
+   * costs neither bandwidth nor a decoder, and showing it again is one resume away. Audio follows
+   * the audio last-N plan instead (wantedLayer).
    */
   setVisibleVideo(videos: ReadonlyMap<string, number>): void {
     this.visibleVideo = new Map(videos);
@@ -379,6 +384,7 @@ export class MeetingSession {
     this.unreadChat = 0;
     this.participants.clear();
     this.rosterSeq = reply.rosterSeq;
+    this.audibleIds = reply.audibleIds ?? [];
     for (const participant of reply.participants) {
       if (participant.id !== self.id) this.upsertParticipant(participant);
     }
@@ -582,34 +588,43 @@ export class MeetingSession {
 
   private async consume(connection: MediaConnection, participantId: string, producerId: string): Promise<void> {
     const record = this.producerRecord(participantId, producerId);
-    if (record?.kind === 'video') return this.syncVideo(connection, participantId, record);
-    if (!record || record.consuming || record.consumerId || !connection.canReceive) return;
-    record.consuming = true;
-    try {
-      const consumer = await connection.consume(producerId);
-      if (connection !== this.connection || this.producerRecord(participantId, producerId) !== record) {
-        connection.closeConsumer(consumer.id);
-        return;
+    if (record) await this.syncConsumer(connection, participantId, record);
+  }
+
+  /**
+   * What a producer's consumer should be: video at the layer the view shows it (visibleVideo),
+   * audio on while the participant is heard (audio last-N, audioPlan.ts); null: paused.
+   */
+  private wantedLayer(participantId: string, record: ProducerRecord): number | null {
+    if (record.kind === 'video') return this.visibleVideo.get(record.id) ?? null;
+    const participant = this.participants.get(participantId)?.info;
+    if (!participant) return null;
+    const context = { audibleIds: this.audibleIds, control: this.governance.control, others: this.participants.size };
+    return hearParticipant(participant, context) ? AUDIO_ON : null;
+  }
+
+  /** Re-applies the audio plan to every microphone (the audible set or the floor changed). */
+  private syncAudio(connection: MediaConnection): void {
+    for (const participant of this.participants.values()) {
+      for (const record of participant.producers.values()) {
+        if (record.kind === 'audio') void this.syncConsumer(connection, participant.info.id, record);
       }
-      record.consumerId = consumer.id;
-      record.track = consumer.track;
-      this.emit();
-    } catch (error) {
-      // NOT_FOUND is normal when the producer closed meanwhile; its producerClosed event follows.
-      if (!connection.isClosed) log.warn('consume-failed', { participantId, producerId, error: describeError(error) });
-    } finally {
-      record.consuming = false;
     }
   }
 
-  /** Brings a video consumer in line with visibleVideo, one step at a time, until nothing changes. */
-  private async syncVideo(connection: MediaConnection, participantId: string, record: ProducerRecord): Promise<void> {
+  /**
+   * Brings a consumer in line with wantedLayer, one step at a time, until nothing changes: created
+   * paused on first want, resumed/paused as wanted, its layer set (video). A paused one is closed
+   * after RELEASE_HIDDEN_VIDEO_MS; until then it comes back with one resume (a recent speaker's
+   * audio has no gap).
+   */
+  private async syncConsumer(connection: MediaConnection, participantId: string, record: ProducerRecord): Promise<void> {
     if (record.consuming || !connection.canReceive) return;
     record.consuming = true;
     const current = (): boolean => connection === this.connection && this.producerRecord(participantId, record.id) === record;
     try {
       while (current()) {
-        const layer = this.visibleVideo.get(record.id) ?? null;
+        const layer = this.wantedLayer(participantId, record);
         if (!record.consumerId) {
           if (layer === null) return;
           const consumer = await connection.consume(record.id, { paused: true });
@@ -623,7 +638,7 @@ export class MeetingSession {
           record.layer = null;
           this.emit();
         } else if (layer !== null && record.layer !== layer) {
-          await connection.setConsumerLayer(record.consumerId, layer);
+          if (record.kind === 'video') await connection.setConsumerLayer(record.consumerId, layer);
           record.layer = layer;
         } else if (record.consumerPaused !== (layer === null)) {
           await connection.setConsumerPaused(record.consumerId, layer === null);
@@ -636,7 +651,7 @@ export class MeetingSession {
       }
     } catch (error) {
       // NOT_FOUND is normal when the producer closed meanwhile; its producerClosed event follows.
-      if (!connection.isClosed) log.warn('video-sync-failed', { participantId, producerId: record.id, error: describeError(error) });
+      if (!connection.isClosed) log.warn('consumer-sync-failed', { participantId, producerId: record.id, error: describeError(error) });
     } finally {
       record.consuming = false;
     }
@@ -664,7 +679,7 @@ export class MeetingSession {
     record.releaseTimer = null;
     const consumerId = record.consumerId;
     const current = connection === this.connection && this.producerRecord(participantId, record.id) === record;
-    if (!current || record.kind !== 'video' || !consumerId || !record.consumerPaused || record.consuming) return;
+    if (!current || !consumerId || !record.consumerPaused || record.consuming) return;
     record.consumerId = null;
     record.track = null;
     record.layer = null;
@@ -710,6 +725,7 @@ export class MeetingSession {
       this.upsertParticipant(participant);
       this.emit();
       for (const producer of participant.producers) void this.consume(connection, participant.id, producer.id);
+      this.syncAudio(connection); // the meeting may have outgrown receiving every microphone
     });
     on('participantLeft', ({ participantId }) => {
       const participant = this.participants.get(participantId);
@@ -719,6 +735,7 @@ export class MeetingSession {
       }
       this.participants.delete(participantId);
       this.emit();
+      this.syncAudio(connection);
     });
     on('producerAdded', ({ participantId, producer }) => {
       const participant = this.participants.get(participantId);
@@ -756,6 +773,11 @@ export class MeetingSession {
       this.upsertParticipant(participant);
       this.emit();
     });
+    on('videoDemand', ({ producerId, wanted }) => {
+      connection.setSendingWanted(producerId, wanted).catch((error: unknown) => {
+        log.warn('video-demand-failed', { producerId, wanted, error: describeError(error) });
+      });
+    });
     on('chatMessage', ({ message }) => {
       this.appendChat(message);
       this.unreadChat++;
@@ -774,9 +796,14 @@ export class MeetingSession {
         this.end(END_REASONS[reason]);
       }
     });
+    on('audibleSpeakers', ({ participantIds }) => {
+      this.audibleIds = participantIds;
+      this.syncAudio(connection);
+    });
     on('controlChanged', ({ control }) => {
       if (!this.governance.applyControl(control)) return;
       this.syncHands(control.handQueue);
+      this.syncAudio(connection);
       this.emit();
       if (this.localMedia.isEnabled('microphone') && !this.micAllowed()) void this.enqueueMedia(() => this.holdMicrophone(connection));
     });
