@@ -79,6 +79,10 @@ export async function startServer(overrides?: DeepPartial<ServerConfig>): Promis
       workers: { configured: stats.workersConfigured, alive: stats.workersAlive, pool: stats.workers },
       meetings: roster.meetingCount,
       participants: roster.participantCount,
+      /** Pipe transports between workers (a meeting spanning routers pipes producers on demand). */
+      pipes: stats.pipes,
+      /** meetingId → the routers it spans: worker pid, router id, participants on it. */
+      placement: stats.placement,
     };
   };
 

@@ -45,6 +45,8 @@ describe('HTTP', () => {
       workers: { configured: 1, alive: 1, pool: [{ pid: expect.any(Number), routers: 0, participants: 0, transports: 0, producers: 0, consumers: 0, pipes: 0 }] },
       meetings: 0,
       participants: 0,
+      pipes: 0,
+      placement: {},
     });
   });
 
