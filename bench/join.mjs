@@ -2,7 +2,7 @@
 // Join benchmark: N signaling clients join one meeting over socket.io, each publishes audio +
 // simulcast video and consumes everyone else's producers, against the real server and worker
 // (no browser, so no RTP flows: this measures the signaling + SFU control plane).
-// Prints one JSON object. Usage: npm run bench -- [--participants 40] [--workers 1]
+// Prints one JSON object. Usage: npm run bench -- [join] [--participants 40] [--workers 1]
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
@@ -11,6 +11,7 @@ import { mintToken } from '../signaling/dist/auth/tokens.js';
 import { startServer } from '../signaling/dist/server.js';
 
 const { values } = parseArgs({
+  allowPositionals: true, // the subcommand name, when run through bench/cli.mjs
   options: { participants: { type: 'string', default: '40' }, workers: { type: 'string', default: '1' } },
 });
 const participants = Number(values.participants);
