@@ -248,8 +248,10 @@ export class Session implements Member {
       return {};
     },
 
-    setPreferredLayers: async ({ consumerId, spatialLayer, temporalLayer }) => {
-      await this.requireJoined().participant.setPreferredLayers(consumerId, { spatialLayer, temporalLayer });
+    setPreferredLayers: async ({ consumerId, spatialLayer, temporalLayer, priority }) => {
+      const { participant } = this.requireJoined();
+      await participant.setPreferredLayers(consumerId, { spatialLayer, temporalLayer });
+      if (priority !== undefined) await participant.consumer(consumerId).setPriority(priority);
       return {};
     },
 

@@ -82,6 +82,8 @@ export const requestSchemas = {
     consumerId: id,
     spatialLayer: z.number().int().min(0).max(3),
     temporalLayer: z.number().int().min(0).max(3).optional(),
+    /** When bandwidth is short, higher-priority consumers get it first (mediasoup; 1–255, default 1). */
+    priority: z.number().int().min(1).max(255).optional(),
   }),
   /** A chat message to everyone in the meeting. */
   sendChat: z.strictObject({ text: z.string().trim().min(1).max(MAX_CHAT_CHARS) }),

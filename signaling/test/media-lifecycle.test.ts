@@ -57,7 +57,8 @@ describe('media lifecycle', () => {
     expect(bobParticipant.consumers.get(videoConsumer.id)!.paused).toBe(true);
     await ok(bob, 'resumeConsumer', { consumerId: videoConsumer.id });
     expect(bobParticipant.consumers.get(videoConsumer.id)!.paused).toBe(false);
-    await ok(bob, 'setPreferredLayers', { consumerId: videoConsumer.id, spatialLayer: 0, temporalLayer: 0 });
+    await ok(bob, 'setPreferredLayers', { consumerId: videoConsumer.id, spatialLayer: 0, temporalLayer: 0, priority: 3 });
+    expect(bobParticipant.consumers.get(videoConsumer.id)!.priority).toBe(3);
     const layersOnAudio = await request(bob, 'setPreferredLayers', { consumerId: audioConsumer.id, spatialLayer: 0 });
     expect(layersOnAudio.ok ? '' : layersOnAudio.error.code).toBe('INVALID_STATE');
 

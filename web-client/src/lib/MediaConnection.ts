@@ -260,10 +260,14 @@ export class MediaConnection {
     return Number(/^S(\d+)/.exec(mode)?.[1] ?? 1) > 1;
   }
 
-  /** Asks the server for a simulcast layer (0 = lowest); consumers without layers are left as they are. */
+  /**
+   * Asks the server for a simulcast layer (0 = lowest); consumers without layers are left as they
+   * are. The layer is also the priority: when bandwidth is short, the large tile keeps its quality
+   * and thumbnails give way.
+   */
   async setConsumerLayer(consumerId: string, spatialLayer: number): Promise<void> {
     if (!this.hasLayers(consumerId)) return;
-    await this.signaling.request('setPreferredLayers', { consumerId, spatialLayer });
+    await this.signaling.request('setPreferredLayers', { consumerId, spatialLayer, priority: 1 + spatialLayer });
   }
 
   /** Stops receiving: closes the consumer here and on the server (consume again to resume). */
