@@ -62,6 +62,8 @@ export interface BrowserOptions {
   cameras?: number;
   /** Accept camera/microphone prompts (default). Without it Chromium refuses them: NotAllowedError. */
   acceptMediaPrompts?: boolean;
+  /** mediasoup workers of the server (default 1); with more, one meeting spans several. */
+  numWorkers?: number;
 }
 
 function launchChromium(media: { video: string; audio: string }, { cameras = 1, acceptMediaPrompts = true }: BrowserOptions): Promise<Browser> {
@@ -122,7 +124,7 @@ export class BrowserMeeting {
       logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
       dataDir: join(workDir, 'data'),
       auth: { apiKey: 'e2e-key', apiSecret: 'e2e-secret-0123456789abcdef0123456789' },
-      sfu: { numWorkers: 1 },
+      sfu: { numWorkers: browserOptions.numWorkers ?? 1 },
     });
     const browser = await launchChromium(media, browserOptions);
     return new BrowserMeeting(room, server, browser, workDir, media);
