@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -58,6 +58,7 @@ export async function startServer(overrides?: DeepPartial<ServerConfig>): Promis
   }
   mkdirSync(config.dataDir, { recursive: true });
 
+  warnOnSmallUdpBuffers(config, logger);
   const store = openSqliteStore(join(config.dataDir, 'cityconf.db'));
   const closed = store.attendance.closeOpenPresences(Date.now());
   if (closed > 0) logger.warn({ presences: closed }, 'closed attendance left open by an unclean shutdown');
@@ -150,4 +151,26 @@ export async function startServer(overrides?: DeepPartial<ServerConfig>): Promis
       logger.info('server stopped');
     },
   };
+}
+
+/** Kernel UDP receive buffer (bytes) below which piped streams between workers drop under load. */
+const PIPE_BUFFER_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Every stream one worker pipes to another crosses one UDP socket, which mediasoup 3.8 leaves at
+ * the kernel's default receive buffer (~208 KiB); at hundreds of streams, bursts overflow it
+ * (measured in BENCHMARKS.md). Warn, with the fix, when a multi-worker node has the default.
+ */
+function warnOnSmallUdpBuffers(config: ServerConfig, logger: Logger): void {
+  if (config.sfu.numWorkers < 2) return;
+  try {
+    const rmemDefault = Number(readFileSync('/proc/sys/net/core/rmem_default', 'utf8').trim());
+    if (rmemDefault >= PIPE_BUFFER_BYTES) return;
+    logger.warn(
+      { rmemDefault },
+      `UDP receive buffers are small for streams piped between workers: run "sysctl -w net.core.rmem_default=${PIPE_BUFFER_BYTES} net.core.rmem_max=${PIPE_BUFFER_BYTES}" on media hosts`,
+    );
+  } catch {
+    // not Linux: nothing to check
+  }
 }
