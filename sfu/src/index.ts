@@ -3,6 +3,7 @@ export type { ListenIp, SfuConfig } from './config.js';
 export { SfuError, type SfuErrorCode } from './errors.js';
 export { Meeting, type MeetingCloseReason, type MeetingEvents, type MeetingOptions, type RouterPlacement } from './Meeting.js';
 export {
+  KEY_FRAME_REQUEST_INTERVAL_MS,
   Participant,
   type CloseReason,
   type MediaSource,
