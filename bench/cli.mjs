@@ -4,6 +4,7 @@
 //   join    --participants 40 --workers 1
 //   meeting --units 550 --speakers 2 --gallery-viewers 6 --duration 60 [--naive] [--chromium 2]
 //           [--bad-bots 0] [--switch 10] [--bots-per-socket 1] [--join-concurrency 10] [--workers <cores>]
+//           [--compare-naive N]   then the naive layout with N units in the same invocation, and the ratios
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +29,7 @@ if (subcommand === 'join') {
       'bots-per-socket': { type: 'string' },
       'join-concurrency': { type: 'string' },
       workers: { type: 'string' },
+      'compare-naive': { type: 'string' },
     },
   });
   const number = (name) => (values[name] === undefined ? undefined : Number(values[name]));
@@ -45,16 +47,29 @@ if (subcommand === 'join') {
     numWorkers: number('workers'),
   };
   const result = new URL('./results/meeting.json', import.meta.url);
-  rmSync(result, { force: true });
   const root = fileURLToPath(new URL('..', import.meta.url));
-  // Vitest's own output goes to stderr so that stdout ends with the JSON line.
-  const run = spawnSync('npx', ['--no-install', 'vitest', 'run', '--config', 'bench/vitest.config.ts', 'bench/meeting.bench.test.ts'], {
-    cwd: root,
-    stdio: ['ignore', 2, 2],
-    env: { ...process.env, BENCH_MEETING_OPTIONS: JSON.stringify(options) },
-  });
-  if (run.status !== 0) process.exit(run.status ?? 1);
-  process.stdout.write(readFileSync(result, 'utf8'));
+  /** Runs the scenario under vitest (its output on stderr) and returns the JSON it wrote. */
+  const runScenario = (scenario) => {
+    rmSync(result, { force: true });
+    const run = spawnSync('npx', ['--no-install', 'vitest', 'run', '--config', 'bench/vitest.config.ts', 'bench/meeting.bench.test.ts'], {
+      cwd: root,
+      stdio: ['ignore', 2, 2],
+      env: { ...process.env, BENCH_MEETING_OPTIONS: JSON.stringify(scenario) },
+    });
+    if (run.status !== 0) process.exit(run.status ?? 1);
+    return JSON.parse(readFileSync(result, 'utf8'));
+  };
+  const measured = runScenario(options);
+  const naiveUnits = number('compare-naive');
+  if (naiveUnits !== undefined && !options.naive) {
+    // The same box, minutes apart: worker CPU per unit and per packet of both layouts.
+    const naive = runScenario({ ...options, units: naiveUnits, naive: true, galleryViewers: 0, chromium: 0 });
+    const cpuPerUnit = (run) => run.worker_cpu_pct.reduce((sum, pct) => sum + pct, 0) / run.units_joined;
+    measured.naive = naive;
+    measured.naive_vs_lastn_cpu_per_unit = Number((cpuPerUnit(naive) / cpuPerUnit(measured)).toFixed(2));
+    measured.naive_vs_lastn_pps_out_per_unit = Number((naive.pps_out / naive.units_joined / (measured.pps_out / measured.units_joined)).toFixed(2));
+  }
+  process.stdout.write(`${JSON.stringify(measured)}\n`);
 } else {
   console.error(`unknown benchmark "${subcommand}": use join or meeting`);
   process.exit(2);

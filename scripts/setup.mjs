@@ -15,9 +15,9 @@ const quiet = process.argv.includes('--quiet');
 const log = (message) => quiet || console.error(`[setup] ${message}`);
 const run = (command, args, cwd = root) => execFileSync(command, args, { cwd, stdio: ['ignore', 2, 2] });
 
-/** Debian packages the test suite drives (real Chromium, real ffmpeg); installed when missing. */
+/** Debian packages the test suite drives (real Chromium, real ffmpeg, `ss`); installed when missing. */
 function ensureTestTools() {
-  const wanted = { chromium: '/usr/bin/chromium', ffmpeg: '/usr/bin/ffmpeg' };
+  const wanted = { chromium: '/usr/bin/chromium', ffmpeg: '/usr/bin/ffmpeg', iproute2: '/usr/bin/ss' };
   const missing = Object.entries(wanted).filter(([, path]) => !existsSync(path)).map(([pkg]) => pkg);
   if (missing.length === 0) return;
   if (process.getuid?.() !== 0) {

@@ -153,22 +153,24 @@ export async function startServer(overrides?: DeepPartial<ServerConfig>): Promis
   };
 }
 
-/** Kernel UDP receive buffer (bytes) below which piped streams between workers drop under load. */
+/** UDP buffer (bytes) the patched worker asks for; the kernel grants up to rmem_max / wmem_max. */
 const PIPE_BUFFER_BYTES = 4 * 1024 * 1024;
 
 /**
- * Every stream one worker pipes to another crosses one UDP socket, which mediasoup 3.8 leaves at
- * the kernel's default receive buffer (~208 KiB); at hundreds of streams, bursts overflow it
- * (measured in BENCHMARKS.md). Warn, with the fix, when a multi-worker node has the default.
+ * Every stream one worker pipes to another crosses one UDP socket; at hundreds of streams, bursts
+ * overflow a small buffer (measured in BENCHMARKS.md). The worker asks for 4 MiB per socket; warn,
+ * with the fix, when a multi-worker node's kernel would cap that lower.
  */
 function warnOnSmallUdpBuffers(config: ServerConfig, logger: Logger): void {
   if (config.sfu.numWorkers < 2) return;
   try {
-    const rmemDefault = Number(readFileSync('/proc/sys/net/core/rmem_default', 'utf8').trim());
-    if (rmemDefault >= PIPE_BUFFER_BYTES) return;
+    const limit = (name: string): number => Number(readFileSync(`/proc/sys/net/core/${name}`, 'utf8').trim());
+    const rmemMax = limit('rmem_max');
+    const wmemMax = limit('wmem_max');
+    if (rmemMax >= PIPE_BUFFER_BYTES && wmemMax >= PIPE_BUFFER_BYTES) return;
     logger.warn(
-      { rmemDefault },
-      `UDP receive buffers are small for streams piped between workers: run "sysctl -w net.core.rmem_default=${PIPE_BUFFER_BYTES} net.core.rmem_max=${PIPE_BUFFER_BYTES}" on media hosts`,
+      { rmemMax, wmemMax },
+      `UDP buffers are capped low for streams piped between workers: run "sysctl -w net.core.rmem_max=${PIPE_BUFFER_BYTES} net.core.wmem_max=${PIPE_BUFFER_BYTES}" on media hosts`,
     );
   } catch {
     // not Linux: nothing to check
