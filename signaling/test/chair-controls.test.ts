@@ -2,10 +2,9 @@
 // mute all, roll call, broadcast, lock, remove, end — with real mediasoup producers being paused.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MintOptions } from '../src/auth/tokens.js';
-import { DEFAULT_MEETING_SETTINGS } from '../src/governance/meetingRecords.js';
+import { meetingRecord } from '../src/governance/meetingRecords.js';
 import { MEETING_ROLES, type JoinReply, type MeetingRole, type RequestName } from '../src/protocol.js';
 import type { RunningServer } from '../src/server.js';
-import type { MeetingRecord } from '../src/store/types.js';
 import { connect, nextEvent, ok, request, type TestClient } from './client.js';
 import { fakeDtlsParameters, opusParameters } from './fixtures.js';
 import { startTestServer, tokenFor } from './harness.js';
@@ -51,27 +50,9 @@ async function errorCode(socket: TestClient, name: RequestName, payload: unknown
   return reply.ok ? 'OK' : reply.error.code;
 }
 
-function scheduleMeeting(id: string, invitedUnitIds: string[], changes: Partial<MeetingRecord> = {}): void {
-  server.store.meetings.create({
-    id,
-    number: 20_000_000 + Math.floor(Math.random() * 70_000_000),
-    title: `测试会议 ${id}`,
-    startsAt: Date.now(),
-    endsAt: null,
-    chairUnitId: 'city-office',
-    coChairUnitIds: [],
-    mainVenueUnitId: 'city-office',
-    invitedUnitIds,
-    observerUnitIds: [],
-    pin: null,
-    state: 'scheduled',
-    adHoc: false,
-    settings: { ...DEFAULT_MEETING_SETTINGS },
-    createdAt: Date.now(),
-    startedAt: null,
-    endedAt: null,
-    ...changes,
-  });
+function scheduleMeeting(id: string, invitedUnitIds: string[]): void {
+  const number = 20_000_000 + Math.floor(Math.random() * 70_000_000);
+  server.store.meetings.create(meetingRecord({ id, number, title: `测试会议 ${id}`, chairUnitId: 'city-office', mainVenueUnitId: 'city-office', invitedUnitIds }));
 }
 
 describe('authorization matrix', () => {

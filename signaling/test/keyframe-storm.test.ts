@@ -1,40 +1,24 @@
 // Key-frame storms: when many receivers start a camera at once (a speaker switch, a join storm),
 // its sender gets at most one key-frame request per KEY_FRAME_REQUEST_INTERVAL_MS, not one each.
 // A plain-RTP "camera" answers every PLI with a VP8 key frame at once, as a real encoder would.
-import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEY_FRAME_REQUEST_INTERVAL_MS } from '../../sfu/src/index.js';
 import type { RunningServer } from '../src/server.js';
-import { connect, ok, type TestClient } from './client.js';
-import { startTestServer, tokenFor } from './harness.js';
+import { ok, type TestClient } from './client.js';
+import { startTestServer } from './harness.js';
+import { TestUnits } from './units.js';
 
 let server: RunningServer;
-const sockets: TestClient[] = [];
-const udp: UdpSocket[] = [];
+const units = new TestUnits(() => server);
 
 beforeAll(async () => {
   server = await startTestServer();
 });
 
 afterAll(async () => {
-  for (const socket of sockets) socket.close();
-  for (const socket of udp) socket.close();
+  units.close();
   await server.close();
 });
-
-async function join(room: string, identity: string): Promise<TestClient> {
-  const socket = await connect(server.url);
-  sockets.push(socket);
-  await ok(socket, 'join', { meetingId: room, token: await tokenFor(server, { room, identity }) });
-  return socket;
-}
-
-async function bindUdp(): Promise<UdpSocket> {
-  const socket = createSocket('udp4');
-  udp.push(socket);
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  return socket;
-}
 
 /**
  * A VP8 RTP packet: payload descriptor X=1 S=1 partition 0 with a 15-bit picture id (mediasoup 3.8
@@ -70,7 +54,7 @@ function keyFrameRequests(packet: Buffer): number {
 describe('key-frame storms', () => {
   it('coalesce the requests of 30 receivers starting a camera within 1.5 s', async () => {
     const room = 'keyframe-storm';
-    const publisher = await join(room, 'county-a');
+    const publisher = await units.join(room, 'county-a');
     const send = await ok(publisher, 'createPlainTransport', { direction: 'send' });
     const ssrc = 0x4242;
     const { id: camera } = await ok(publisher, 'produce', {
@@ -84,7 +68,7 @@ describe('key-frame storms', () => {
     });
 
     // The camera: 30 frames a second, a key frame whenever the SFU asks for one.
-    const cameraSocket = await bindUdp();
+    const cameraSocket = await units.bindUdp();
     let seq = 0;
     const requests: number[] = [];
     cameraSocket.on('message', (message) => {
@@ -97,10 +81,10 @@ describe('key-frame storms', () => {
     const frames = setInterval(() => cameraSocket.send(vp8Packet(ssrc, ++seq, false), send.port, send.ip), 33);
 
     try {
-      const sink = await bindUdp();
+      const sink = await units.bindUdp();
       const consumers: Array<{ socket: TestClient; consumerId: string }> = [];
       for (let i = 0; i < 30; i++) {
-        const viewer = await join(room, `town-${i}`);
+        const viewer = await units.join(room, `town-${i}`);
         await ok(viewer, 'setRtpCapabilities', { rtpCapabilities: server.sfu.meeting(room)!.rtpCapabilities });
         const recv = await ok(viewer, 'createPlainTransport', { direction: 'recv' });
         await ok(viewer, 'connectPlainTransport', { transportId: recv.id, ip: '127.0.0.1', port: sink.address().port });

@@ -1,39 +1,23 @@
 // Plain RTP transports (terminals, bridges, load-test bots) over the real signaling protocol: one
 // unit sends Opus RTP from a UDP socket, another receives it on its own UDP socket.
-import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/server.js';
-import { connect, ok, request, type TestClient } from './client.js';
+import { ok, request } from './client.js';
 import { fakeDtlsParameters } from './fixtures.js';
-import { startTestServer, tokenFor } from './harness.js';
+import { startTestServer } from './harness.js';
+import { TestUnits } from './units.js';
 
 let server: RunningServer;
-const sockets: TestClient[] = [];
-const udp: UdpSocket[] = [];
+const units = new TestUnits(() => server);
 
 beforeAll(async () => {
   server = await startTestServer();
 });
 
 afterAll(async () => {
-  for (const socket of sockets) socket.close();
-  for (const socket of udp) socket.close();
+  units.close();
   await server.close();
 });
-
-async function join(room: string, identity: string): Promise<TestClient> {
-  const socket = await connect(server.url);
-  sockets.push(socket);
-  await ok(socket, 'join', { meetingId: room, token: await tokenFor(server, { room, identity }) });
-  return socket;
-}
-
-async function bindUdp(): Promise<UdpSocket> {
-  const socket = createSocket('udp4');
-  udp.push(socket);
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  return socket;
-}
 
 function opusPacket(ssrc: number, seq: number): Buffer {
   const packet = Buffer.alloc(12 + 3);
@@ -49,8 +33,8 @@ function opusPacket(ssrc: number, seq: number): Buffer {
 describe('plain RTP transports', () => {
   it('carries RTP from one unit’s UDP socket to another’s through the SFU', async () => {
     const room = 'plain-rtp';
-    const sender = await join(room, 'terminal-a');
-    const receiver = await join(room, 'terminal-b');
+    const sender = await units.join(room, 'terminal-a');
+    const receiver = await units.join(room, 'terminal-b');
 
     const send = await ok(sender, 'createPlainTransport', { direction: 'send' });
     expect(send).toMatchObject({ ip: '127.0.0.1', rtcpPort: null });
@@ -66,7 +50,7 @@ describe('plain RTP transports', () => {
     const routerCapabilities = server.sfu.meeting(room)!.router.rtpCapabilities;
     await ok(receiver, 'setRtpCapabilities', { rtpCapabilities: routerCapabilities });
     const recv = await ok(receiver, 'createPlainTransport', { direction: 'recv', rtcpMux: true });
-    const sink = await bindUdp();
+    const sink = await units.bindUdp();
     const received: Buffer[] = [];
     sink.on('message', (message) => received.push(message));
     await ok(receiver, 'connectPlainTransport', { transportId: recv.id, ip: '127.0.0.1', port: sink.address().port });
@@ -74,7 +58,7 @@ describe('plain RTP transports', () => {
     await ok(receiver, 'resumeConsumer', { consumerId: consumer.id });
     const forwardedSsrc = consumer.rtpParameters.encodings![0]!.ssrc as number;
 
-    const source = await bindUdp();
+    const source = await units.bindUdp();
     for (let seq = 1; seq <= 50; seq++) {
       source.send(opusPacket(ssrc, seq), send.port, send.ip);
       await new Promise((resolve) => setTimeout(resolve, 5));
@@ -85,7 +69,7 @@ describe('plain RTP transports', () => {
   });
 
   it('refuses WebRTC-only calls on a plain transport and a second transport per direction', async () => {
-    const unit = await join('plain-errors', 'terminal-c');
+    const unit = await units.join('plain-errors', 'terminal-c');
     const plain = await ok(unit, 'createPlainTransport', { direction: 'send', rtcpMux: false });
     expect(plain.rtcpPort).toBeGreaterThan(0);
     const code = async (name: 'connectTransport' | 'restartIce' | 'createTransport' | 'connectPlainTransport', payload: unknown) => {

@@ -4,33 +4,27 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/server.js';
 import type { ServerEvents } from '../src/protocol.js';
 import { VIDEO_IDLE_MS } from '../src/VideoDemand.js';
-import { connect, ok, type TestClient } from './client.js';
+import { ok } from './client.js';
 import { fakeDtlsParameters, vp8Parameters } from './fixtures.js';
-import { startTestServer, tokenFor } from './harness.js';
+import { startTestServer } from './harness.js';
+import { TestUnits } from './units.js';
 
 let server: RunningServer;
-const sockets: TestClient[] = [];
+const units = new TestUnits(() => server);
 
 beforeAll(async () => {
   server = await startTestServer();
 });
 
 afterAll(async () => {
-  for (const socket of sockets) socket.close();
+  units.close();
   await server.close();
 });
-
-async function join(room: string, identity: string): Promise<TestClient> {
-  const socket = await connect(server.url);
-  sockets.push(socket);
-  await ok(socket, 'join', { meetingId: room, token: await tokenFor(server, { room, identity }) });
-  return socket;
-}
 
 describe('video demand', () => {
   it('asks an unwatched camera to stop sending and a watched one to send again', async () => {
     const room = 'video-demand';
-    const publisher = await join(room, 'town-a');
+    const publisher = await units.join(room, 'town-a');
     const hints: Array<ServerEvents['videoDemand'] & { at: number }> = [];
     publisher.on('videoDemand', (hint: ServerEvents['videoDemand']) => hints.push({ ...hint, at: Date.now() }));
     const send = await ok(publisher, 'createTransport', { direction: 'send' });
@@ -44,7 +38,7 @@ describe('video demand', () => {
     expect(hints[0]!.at - produced).toBeGreaterThanOrEqual(VIDEO_IDLE_MS - 50);
 
     // A viewer shows it: at once, start again.
-    const viewer = await join(room, 'city-office');
+    const viewer = await units.join(room, 'city-office');
     await ok(viewer, 'setRtpCapabilities', { rtpCapabilities: server.sfu.meeting(room)!.rtpCapabilities });
     const recv = await ok(viewer, 'createTransport', { direction: 'recv' });
     await ok(viewer, 'connectTransport', { transportId: recv.id, dtlsParameters: fakeDtlsParameters });

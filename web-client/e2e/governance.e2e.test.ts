@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_MEETING_SETTINGS } from '../../signaling/src/governance/meetingRecords.js';
+import { meetingRecord } from '../../signaling/src/governance/meetingRecords.js';
 import type { Unit } from '../../signaling/src/store/types.js';
 import { BrowserMeeting, inboundStats, waitForParticipants, type Attendee } from './harness.js';
 
@@ -89,25 +89,16 @@ describe('chairing a scheduled meeting', () => {
   beforeAll(async () => {
     meeting = await BrowserMeeting.start(ROOM);
     meeting.server.store.units.upsertMany(UNITS);
-    meeting.server.store.meetings.create({
-      id: ROOM,
-      number: MEETING_NUMBER,
-      title: '全市工作调度会',
-      startsAt: Date.now(),
-      endsAt: null,
-      chairUnitId: 'city-office',
-      coChairUnitIds: [],
-      mainVenueUnitId: 'city-office',
-      invitedUnitIds: INVITED,
-      observerUnitIds: [],
-      pin: null,
-      state: 'scheduled',
-      adHoc: false,
-      settings: { ...DEFAULT_MEETING_SETTINGS },
-      createdAt: Date.now(),
-      startedAt: null,
-      endedAt: null,
-    });
+    meeting.server.store.meetings.create(
+      meetingRecord({
+        id: ROOM,
+        number: MEETING_NUMBER,
+        title: '全市工作调度会',
+        chairUnitId: 'city-office',
+        mainVenueUnitId: 'city-office',
+        invitedUnitIds: INVITED,
+      }),
+    );
     chair = await meeting.join('city-office', '市政府办公室', {}, undefined, { role: 'chair', unitId: 'city-office' });
     countyA = await meeting.join('county-a', '甲县', {}, undefined, { role: 'participant', unitId: 'county-a' });
     townA1 = await meeting.join('town-a1', '甲一镇', {}, undefined, { role: 'participant', unitId: 'town-a1' });

@@ -21,13 +21,14 @@ export function newMeetingNumber(meetings: MeetingRepository): number {
   throw new Error('could not find a free meeting number after 100 tries');
 }
 
-/** The record of a meeting that came into being by someone joining it (no schedule, no chair unit). */
-export function adHocMeeting(id: string, number: number, now: number): MeetingRecord {
+/**
+ * A meeting record: the given fields over defaults (scheduled now, nobody invited, no chair, no
+ * PIN, default settings).
+ */
+export function meetingRecord(fields: Pick<MeetingRecord, 'id' | 'number'> & Partial<MeetingRecord>, now = Date.now()): MeetingRecord {
   return {
-    id,
-    number,
-    title: id,
-    startsAt: null,
+    title: fields.id,
+    startsAt: now,
     endsAt: null,
     chairUnitId: null,
     coChairUnitIds: [],
@@ -35,11 +36,17 @@ export function adHocMeeting(id: string, number: number, now: number): MeetingRe
     invitedUnitIds: [],
     observerUnitIds: [],
     pin: null,
-    state: 'live',
-    adHoc: true,
+    state: 'scheduled',
+    adHoc: false,
     settings: { ...DEFAULT_MEETING_SETTINGS },
     createdAt: now,
-    startedAt: now,
+    startedAt: null,
     endedAt: null,
+    ...fields,
   };
+}
+
+/** The record of a meeting that came into being by someone joining it (no schedule, no chair unit). */
+export function adHocMeeting(id: string, number: number, now: number): MeetingRecord {
+  return meetingRecord({ id, number, startsAt: null, state: 'live', adHoc: true, startedAt: now }, now);
 }
