@@ -143,6 +143,7 @@ export class MeetingSession {
   private rosterSeq = 0;
   /** The server's audio last-N set (audibleSpeakers). */
   private audibleIds: string[] = [];
+  private audioSyncScheduled = false;
   private chat: ChatMessage[] = [];
   private unreadChat = 0;
   /** Video producers the view shows, with the spatial layer each needs (setVisibleVideo). */
@@ -603,6 +604,19 @@ export class MeetingSession {
     return hearParticipant(participant, context) ? AUDIO_ON : null;
   }
 
+  /**
+   * syncAudio once after the current batch of events: a rosterBatch of 500 joins re-plans the
+   * audio once, not 500 times over every microphone.
+   */
+  private scheduleAudioSync(connection: MediaConnection): void {
+    if (this.audioSyncScheduled) return;
+    this.audioSyncScheduled = true;
+    queueMicrotask(() => {
+      this.audioSyncScheduled = false;
+      if (connection === this.connection) this.syncAudio(connection);
+    });
+  }
+
   /** Re-applies the audio plan to every microphone (the audible set or the floor changed). */
   private syncAudio(connection: MediaConnection): void {
     for (const participant of this.participants.values()) {
@@ -725,7 +739,7 @@ export class MeetingSession {
       this.upsertParticipant(participant);
       this.emit();
       for (const producer of participant.producers) void this.consume(connection, participant.id, producer.id);
-      this.syncAudio(connection); // the meeting may have outgrown receiving every microphone
+      this.scheduleAudioSync(connection); // the meeting may have outgrown receiving every microphone
     });
     on('participantLeft', ({ participantId }) => {
       const participant = this.participants.get(participantId);
@@ -735,7 +749,7 @@ export class MeetingSession {
       }
       this.participants.delete(participantId);
       this.emit();
-      this.syncAudio(connection);
+      this.scheduleAudioSync(connection);
     });
     on('producerAdded', ({ participantId, producer }) => {
       const participant = this.participants.get(participantId);
