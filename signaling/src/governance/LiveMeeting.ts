@@ -24,7 +24,7 @@ import { VideoDemand } from '../VideoDemand.js';
 import type { MeetingRecord, Store } from '../store/types.js';
 import { MeetingControl } from './MeetingControl.js';
 import type { EventParticipant, MeetingEvents, MeetingRun } from './meetingEvents.js';
-import { meetingDirectory } from './meetingDirectory.js';
+import { meetingDirectory, meetingUnitIds } from './meetingDirectory.js';
 import type { MeetingRole } from './roles.js';
 
 /** What LiveMeeting needs from a participant's session (implemented by Session). */
@@ -109,9 +109,10 @@ export class LiveMeeting {
   /** Reloads the record (the admin API may have changed it); the directory follows. */
   refresh(): void {
     const stored = this.deps.store.meetings.get(this.id);
-    if (!stored || stored === this.record) return;
+    if (!stored) return;
+    const unitsChanged = meetingUnitIds(stored).join() !== meetingUnitIds(this.record).join();
     this.record = stored;
-    this.directoryCache = undefined;
+    if (unitsChanged) this.directoryCache = undefined; // rebuilt on the next join, not on every one
   }
 
   summary(): MeetingSummary {
