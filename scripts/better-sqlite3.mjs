@@ -42,8 +42,11 @@ function nodeGypScript() {
 function build(cached, log) {
   log(`[better-sqlite3] cache miss for ${dirname(cached)}: compiling the addon (about 1 minute)`);
   const args = [nodeGypScript(), 'rebuild', '--release'];
-  // Node's headers cannot be downloaded here; Debian's nodejs-dev (or nodejs) ships them in /usr.
-  if (existsSync('/usr/include/node/node.h')) args.push('--nodedir=/usr');
+  // Node's headers cannot be downloaded here: use the ones installed with this Node (Debian's
+  // nodejs in /usr, the official builds and images in /usr/local), which match its ABI.
+  const prefix = dirname(dirname(process.execPath));
+  if (existsSync(join(prefix, 'include/node/node.h'))) args.push(`--nodedir=${prefix}`);
+  else if (existsSync('/usr/include/node/node.h')) args.push('--nodedir=/usr');
   mkdirSync(dirname(cached), { recursive: true });
   const buildLog = `${dirname(cached)}.build.log`;
   const logFd = openSync(buildLog, 'w');
