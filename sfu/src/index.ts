@@ -21,3 +21,6 @@ export { Sfu, type SfuEvents, type SfuStats } from './Sfu.js';
 export type { WorkerStats } from './WorkerLoad.js';
 export { WorkerPool } from './WorkerPool.js';
 export type { types as mediasoupTypes } from 'mediasoup';
+export { FFMPEG_STOP_GRACE_MS, FfmpegProcess, liveFfmpegCount, type FfmpegExit } from './bridge/FfmpegProcess.js';
+export { RtpBridge, type RtpBridgeEvents, type RtpBridgeOptions } from './bridge/RtpBridge.js';
+export { receiveSdp, type ReceiveStream } from './bridge/sdp.js';
