@@ -1,0 +1,112 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/**
+ * Where an ingest job reads a feed. rtmp-listen: ffmpeg waits for a publisher (DJI Pilot,
+ * FlightHub, OBS) to push to rtmp://<host>:<port>/<path>; there is no other authentication than
+ * the path, so make it an unguessable key. rtsp: pulled over TCP. srt: pulled or listened as the
+ * URL says (`?mode=listener`), if this ffmpeg has SRT.
+ */
+export type IngestSource =
+  | { kind: 'rtmp-listen'; port: number; path: string; /** Default 0.0.0.0: publishers are off this host. */ host?: string }
+  | { kind: 'rtsp'; url: string }
+  | { kind: 'srt'; url: string };
+
+/** The video of a feed as the router will be told: H.264 profile, and whether ffmpeg re-encodes. */
+export interface IngestVideoPlan {
+  transcode: boolean;
+  /** The router's profile-level-id (sfu/src/codecs.ts) the forwarded or re-encoded H.264 matches. */
+  profileLevelId: string;
+  /** Whether the feed has audio to forward as Opus. */
+  audio: boolean;
+}
+
+/** What the router offers, by the profile ffprobe names; other profiles are re-encoded. */
+const ROUTER_PROFILES: Record<string, string> = {
+  'Constrained Baseline': '42e01f',
+  Baseline: '42e01f',
+  Main: '4d001f',
+  High: '640028',
+};
+/** What transcoding produces (libx264 baseline). */
+export const TRANSCODED_PROFILE_LEVEL_ID = '42e01f';
+/**
+ * An RTMP publisher cannot be probed before it pushes, so its H.264 is forwarded as it comes and
+ * declared High: a decoder for High decodes Main and Constrained Baseline too.
+ */
+const UNPROBED_PROFILE_LEVEL_ID = '640028';
+const PROBE_TIMEOUT_MS = 10_000;
+/**
+ * How much of a feed ffmpeg and ffprobe read before they start (µs): the time to first frame. Two
+ * seconds holds a key frame of a 2 s GOP; H.264 whose profile is not found by then is re-encoded.
+ */
+const ANALYZE_DURATION_US = 2_000_000;
+
+export class IngestSourceError extends Error {
+  override name = 'IngestSourceError';
+}
+
+/** ffmpeg's (and ffprobe's) input arguments for `source`. */
+export function inputArgs(source: IngestSource): string[] {
+  const analyze = ['-analyzeduration', String(ANALYZE_DURATION_US)];
+  switch (source.kind) {
+    case 'rtmp-listen':
+      return [...analyze, '-listen', '1', '-i', `rtmp://${source.host ?? '0.0.0.0'}:${source.port}/${source.path}`];
+    case 'rtsp':
+      return [...analyze, '-rtsp_transport', 'tcp', '-i', source.url];
+    case 'srt':
+      return [...analyze, '-i', source.url];
+  }
+}
+
+/** Throws IngestSourceError when this ffmpeg cannot read `source` at all. */
+export async function assertSupported(source: IngestSource, ffmpegPath = 'ffmpeg'): Promise<void> {
+  if (source.kind !== 'srt') return;
+  const { stdout } = await run(ffmpegPath, ['-hide_banner', '-protocols']);
+  const inputs = stdout.split(/^Output:/m)[0] ?? '';
+  if (!/^\s*srt\s*$/m.test(inputs)) {
+    throw new IngestSourceError(`${ffmpegPath} was built without SRT (libsrt): it cannot read ${source.url}`);
+  }
+}
+
+/**
+ * Decides how the video travels. Pull sources are probed: H.264 in a profile the router offers and
+ * without B-frames is forwarded as it is, anything else re-encoded. A listened RTMP feed cannot be
+ * probed (probing would take the publisher's connection) and is forwarded, unless `transcode`.
+ */
+export async function planVideo(source: IngestSource, transcode: boolean, ffprobePath = 'ffprobe'): Promise<IngestVideoPlan> {
+  if (source.kind === 'rtmp-listen') {
+    return { transcode, profileLevelId: transcode ? TRANSCODED_PROFILE_LEVEL_ID : UNPROBED_PROFILE_LEVEL_ID, audio: true };
+  }
+  const streams = await probe(source, ffprobePath);
+  const video = streams.find((stream) => stream.codec_type === 'video');
+  if (!video) throw new IngestSourceError(`${describe(source)} has no video stream`);
+  const audio = streams.some((stream) => stream.codec_type === 'audio');
+  const profileLevelId = video.codec_name === 'h264' && !video.has_b_frames ? ROUTER_PROFILES[video.profile ?? ''] : undefined;
+  if (transcode || !profileLevelId) return { transcode: true, profileLevelId: TRANSCODED_PROFILE_LEVEL_ID, audio };
+  return { transcode: false, profileLevelId, audio };
+}
+
+interface ProbedStream {
+  codec_type: string;
+  codec_name?: string;
+  profile?: string;
+  has_b_frames?: number;
+}
+
+async function probe(source: IngestSource, ffprobePath: string): Promise<ProbedStream[]> {
+  const args = ['-v', 'error', '-show_entries', 'stream=codec_type,codec_name,profile,has_b_frames', '-of', 'json'];
+  try {
+    const { stdout } = await run(ffprobePath, [...args, ...inputArgs(source)], { timeout: PROBE_TIMEOUT_MS });
+    return (JSON.parse(stdout) as { streams?: ProbedStream[] }).streams ?? [];
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new IngestSourceError(`could not probe ${describe(source)}: ${reason}`);
+  }
+}
+
+function describe(source: IngestSource): string {
+  return source.kind === 'rtmp-listen' ? `rtmp port ${source.port}` : source.url;
+}
