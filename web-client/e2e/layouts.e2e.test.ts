@@ -137,9 +137,11 @@ describe('meeting layouts', () => {
     // and paging back consumes them again.
     const visibleBefore = (await view(viewer.page))!.videoVisible;
     const released = others.filter((other) => !visibleBefore.includes(other.id));
-    await viewer.page.evaluate(() => window.__cityconf!.releaseHiddenVideo());
+    // Released on every poll: the active speaker may move the main tile meanwhile, hiding a video
+    // after an earlier release.
     await expect
       .poll(async () => {
+        await viewer.page.evaluate(() => window.__cityconf!.releaseHiddenVideo());
         const visible = (await view(viewer.page))!.videoVisible;
         const states = serverVideoConsumers(viewer, released);
         return released.filter((other) => states[other.id] !== (visible.includes(other.id) ? 'resumed' : 'none')).length;

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import type { Writable } from 'node:stream';
 import type { Logger } from 'pino';
 
 export interface FfmpegExit {
@@ -11,7 +13,21 @@ export interface FfmpegExit {
 
 /** How long stop() waits after SIGTERM (ffmpeg finishing its output file) before SIGKILL (ms). */
 export const FFMPEG_STOP_GRACE_MS = 5000;
-const COMMON_ARGS = ['-hide_banner', '-loglevel', 'warning', '-nostdin'];
+const COMMON_ARGS = ['-hide_banner', '-loglevel', 'warning'];
+/**
+ * util-linux's setpriv gives each ffmpeg a parent-death signal: if this process is killed outright
+ * (kill -9, OOM), its ffmpegs get SIGTERM and finish their files instead of running on as orphans.
+ */
+const SETPRIV = '/usr/bin/setpriv';
+const HAS_SETPRIV = existsSync(SETPRIV);
+
+export interface FfmpegProcessOptions {
+  ffmpegPath?: string;
+  /** Give ffmpeg a stdin pipe (`-i pipe:0` input); otherwise ffmpeg runs with -nostdin. */
+  stdin?: boolean;
+  /** Each stderr line, besides the log (e.g. to read the input's stream description). */
+  onStderrLine?: (line: string) => void;
+}
 
 /** Every ffmpeg this process started that has not exited; killed when this process exits. */
 const live = new Set<ChildProcess>();
@@ -30,6 +46,8 @@ export function liveFfmpegCount(): number {
  */
 export class FfmpegProcess {
   readonly exited: Promise<FfmpegExit>;
+  /** ffmpeg's stdin, when asked for with `stdin: true`. */
+  readonly stdin?: Writable;
   private readonly child: ChildProcess;
   private stopping?: Promise<FfmpegExit>;
 
@@ -37,12 +55,24 @@ export class FfmpegProcess {
     readonly jobId: string,
     args: string[],
     logger: Logger,
-    ffmpegPath = 'ffmpeg',
+    options: FfmpegProcessOptions = {},
   ) {
     const log = logger.child({ jobId });
-    this.child = spawn(ffmpegPath, [...COMMON_ARGS, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const ffmpegPath = options.ffmpegPath ?? 'ffmpeg';
+    const ffmpegArgs = [...COMMON_ARGS, ...(options.stdin ? [] : ['-nostdin']), ...args];
+    const [command, commandArgs] = HAS_SETPRIV
+      ? [SETPRIV, ['--pdeathsig', 'TERM', '--', ffmpegPath, ...ffmpegArgs]]
+      : [ffmpegPath, ffmpegArgs];
+    this.child = spawn(command, commandArgs, { stdio: [options.stdin ? 'pipe' : 'ignore', 'ignore', 'pipe'] });
     live.add(this.child);
-    createInterface({ input: this.child.stderr! }).on('line', (line) => log.warn({ ffmpeg: line }, 'ffmpeg says'));
+    if (options.stdin) {
+      this.stdin = this.child.stdin!;
+      this.stdin.on('error', () => undefined); // EPIPE when ffmpeg exits first: its exit says why
+    }
+    createInterface({ input: this.child.stderr! }).on('line', (line) => {
+      log.warn({ ffmpeg: line }, 'ffmpeg says');
+      options.onStderrLine?.(line);
+    });
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => {
         live.delete(this.child);

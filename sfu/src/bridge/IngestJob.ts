@@ -149,7 +149,9 @@ export class IngestJob extends SupervisedJob<IngestJobEvents> {
 
   /** Starts an ffmpeg run, watches for its first packet and, when it exits, reads the source again. */
   private run(): void {
-    const ffmpeg = new FfmpegProcess(this.options.feedId, this.ffmpegArgs(), this.options.logger, this.options.ffmpegPath);
+    const ffmpeg = new FfmpegProcess(this.options.feedId, this.ffmpegArgs(), this.options.logger, {
+      ffmpegPath: this.options.ffmpegPath,
+    });
     this.ffmpeg = ffmpeg;
     this.legs[0]!.producer.enableTraceEvent(['rtp']).catch(() => undefined); // a closed producer ends the job anyway
     const { source } = this.options;

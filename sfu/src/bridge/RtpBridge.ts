@@ -163,7 +163,7 @@ export class RtpBridge extends EventEmitter<RtpBridgeEvents> {
       this.options.jobId,
       ['-protocol_whitelist', 'file,udp,rtp', '-i', join(this.sdpDir, 'job.sdp'), ...this.options.outputArgs(run)],
       this.options.logger,
-      this.options.ffmpegPath,
+      { ffmpegPath: this.options.ffmpegPath },
     );
     this.ffmpeg = ffmpeg;
     void ffmpeg.exited.then((exit) => {
