@@ -9,6 +9,7 @@ export default defineConfig({
   resolve: {
     alias: {
       '@cityconf/sfu': fileURLToPath(new URL('./sfu/src/index.ts', import.meta.url)),
+      '@cityconf/recordings': fileURLToPath(new URL('./recordings/src/index.ts', import.meta.url)),
     },
   },
   test: {
