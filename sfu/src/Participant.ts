@@ -214,6 +214,36 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     return producer;
   }
 
+  /**
+   * Makes a producer created on this participant's router by someone else (an ingest job, a WHIP
+   * publication) this participant's own: listed, consumable by the meeting, observed for audio.
+   * The caller keeps closing it; it leaves the participant when it closes.
+   */
+  async adopt(producer: ms.Producer): Promise<void> {
+    const router = await this.router();
+    if (producer.closed) throw new SfuError('NOT_FOUND', `producer ${producer.id} closed before it was adopted`);
+    this.producers.set(producer.id, producer);
+    producer.observer.once('close', () => this.producers.delete(producer.id));
+    this.host.producerAdded(producer, router);
+  }
+
+  /**
+   * Carries a producer that lives on another router (a feed in the command centre) into this
+   * participant's router and adopts the pipe producer, which keeps the producer's id and appData
+   * and closes with it. Closing the returned producer takes the producer out of this meeting only.
+   */
+  async relay(producer: ms.Producer, from: ms.Router): Promise<ms.Producer> {
+    const router = await this.router();
+    const { pipeProducer } = await this.media(() => from.pipeToRouter({ producerId: producer.id, router }));
+    await this.adopt(pipeProducer!);
+    return pipeProducer!;
+  }
+
+  /** The router this participant's media live on (rejects if its worker died before it opened). */
+  mediaRouter(): Promise<ms.Router> {
+    return this.router();
+  }
+
   producer(producerId: string): ms.Producer {
     const producer = this.producers.get(producerId);
     if (!producer) throw new SfuError('NOT_FOUND', `no producer ${producerId} of yours in this meeting`);

@@ -24,6 +24,13 @@ export type { types as mediasoupTypes } from 'mediasoup';
 export { FFMPEG_STOP_GRACE_MS, FfmpegProcess, liveFfmpegCount, type FfmpegExit } from './bridge/FfmpegProcess.js';
 export { RtpBridge, type RtpBridgeEvents, type RtpBridgeOptions } from './bridge/RtpBridge.js';
 export { receiveSdp, type ReceiveStream } from './bridge/sdp.js';
-export { IngestJob, type IngestJobEvents, type IngestJobOptions } from './bridge/IngestJob.js';
-export { IngestSourceError, type IngestSource, type IngestVideoPlan } from './bridge/IngestSource.js';
+export { IngestJob, type IngestJobEvents, type IngestJobOptions, type IngestVideoNow } from './bridge/IngestJob.js';
+export {
+  IngestSourceError,
+  MAX_FEED_PIXELS,
+  type IngestSource,
+  type IngestVideoPlan,
+  type PushedStream,
+  type PushedVideo,
+} from './bridge/IngestSource.js';
 export { SupervisedJob, type SupervisedJobEvents } from './bridge/SupervisedJob.js';

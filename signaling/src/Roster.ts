@@ -2,7 +2,7 @@ import { ProtocolError } from './errors.js';
 import { LiveMeeting, type LiveMeetingDeps, type Member } from './governance/LiveMeeting.js';
 import type { LiveMeetings } from './governance/LiveMeetings.js';
 import { adHocMeeting, newMeetingNumber } from './governance/meetingRecords.js';
-import type { ParticipantInfo } from './protocol.js';
+import { COMMAND_CENTRE_MEETING_ID, type ParticipantInfo } from './protocol.js';
 
 /**
  * The meetings running on this node (meetingId → LiveMeeting) and who is in each. A meeting's
@@ -49,11 +49,17 @@ export class Roster implements LiveMeetings {
     return this.meetings.get(meetingId);
   }
 
-  /** Removes a member; the meeting's entry goes with its last member. */
+  /**
+   * Removes a member; the meeting's entry goes with its last member. Feeds shared into a meeting
+   * leave with its last person or terminal (the command centre keeps its feeds).
+   */
   remove(meetingId: string, participantId: string): void {
     const live = this.meetings.get(meetingId);
     if (!live) return;
     live.remove(participantId);
+    if (!live.hasUnits && live.id !== COMMAND_CENTRE_MEETING_ID) {
+      for (const member of [...live.members.values()]) member.end('MEETING_ENDED', 'everyone has left the meeting');
+    }
     this.releaseIfEmpty(live);
   }
 

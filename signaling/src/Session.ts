@@ -10,6 +10,7 @@ import type { Logger } from './log.js';
 import { CHAT_BURST, CHAT_PER_SECOND, REQUEST_BURST, REQUESTS_PER_SECOND, TokenBucket } from './rateLimit.js';
 import {
   BATCHED_EVENTS,
+  COMMAND_CENTRE_MEETING_ID,
   PROTOCOL_VERSION,
   ROLE_ACTIONS,
   type BatchedEventName,
@@ -24,12 +25,18 @@ import {
   type ServerEvents,
 } from './protocol.js';
 import type { Roster } from './Roster.js';
+import type { FeedManager } from './feeds/FeedManager.js';
+import { NOT_RECORDING, type RecordingControl } from './recording/RecordingControl.js';
 
 export interface SessionDeps {
   sfu: Sfu;
   roster: Roster;
   auth: AuthConfig;
   logger: Logger;
+  /** Drone and camera feeds (absent: listFeeds is empty and sharing is refused). */
+  feeds?: FeedManager;
+  /** Meeting recording (absent: recording is refused). */
+  recordings?: RecordingControl;
   /** Audio last-N size of new meetings (AUDIO_LAST_N). */
   audioLastN?: number;
 }
@@ -60,6 +67,7 @@ export const meetingChannel = (meetingId: string): string => `meeting:${meetingI
  * disconnecting or losing the meeting's worker closes the participant and everything under it.
  */
 export class Session implements Member {
+  readonly kind = 'unit';
   private joined?: Joined;
   private joining = false;
   private leaving = false;
@@ -351,7 +359,40 @@ export class Session implements Member {
       this.live.setBroadcast(this.actor, unitId);
       return {};
     },
+    listFeeds: async () => {
+      if (this.live.id !== COMMAND_CENTRE_MEETING_ID) this.live.authorize(this.actor, 'shareFeed');
+      return { feeds: this.deps.feeds?.list() ?? [] };
+    },
+    shareFeed: async ({ feedId }) => {
+      this.live.authorize(this.actor, 'shareFeed');
+      await this.requireFeeds().share(feedId, this.live.id, this.actor.name);
+      return {};
+    },
+    unshareFeed: async ({ feedId }) => {
+      this.live.authorize(this.actor, 'shareFeed');
+      this.requireFeeds().unshare(feedId, this.live.id, this.actor.name);
+      return {};
+    },
+    startRecording: async () => {
+      this.live.authorize(this.actor, 'record');
+      return { recordingId: await this.requireRecordings().start(this.live.id, this.actor.name) };
+    },
+    stopRecording: async () => {
+      this.live.authorize(this.actor, 'record');
+      await this.requireRecordings().stop(this.live.id, this.actor.name);
+      return {};
+    },
   };
+
+  private requireFeeds(): FeedManager {
+    if (!this.deps.feeds) throw new ProtocolError('UNSUPPORTED', 'this server runs without drone and camera feeds');
+    return this.deps.feeds;
+  }
+
+  private requireRecordings(): RecordingControl {
+    if (!this.deps.recordings) throw new ProtocolError('UNSUPPORTED', 'this server runs without recording (no RECORDINGS_DIR)');
+    return this.deps.recordings;
+  }
 
   /** Leaves the meeting, if joined: closes the SFU participant and tells the others. */
   leave(): void {
@@ -481,6 +522,7 @@ export class Session implements Member {
       control: live.control.state(),
       rollCallResults: live.control.rollCallResults(),
       directory: live.directory(),
+      recording: this.deps.recordings?.state(meetingId) ?? NOT_RECORDING,
     };
   }
 

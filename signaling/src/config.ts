@@ -29,6 +29,16 @@ export interface ServerConfig {
   lateGraceMinutes: number;
   /** Audio last-N: how many recent speakers every receiver hears (plus the main venue and floor holders). */
   audioLastN: number;
+  /** Where drones push RTMP (rtmp://host:<port>/live/<streamKey>); 0 picks a free port, -1 turns RTMP off. */
+  rtmpPort: number;
+  recordings: {
+    /** Recording files and their manifests. */
+    dir: string;
+    /** Finished recordings older than this many days are deleted (0 keeps them). */
+    retentionDays: number;
+    /** A recording stops (and none starts) when the disk has less free space than this (MiB). */
+    minFreeMb: number;
+  };
   sfu: SfuConfig;
 }
 
@@ -72,10 +82,11 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     throw new Error(`RTC_MAX_PORT (${rtcMaxPort}) must be greater than RTC_MIN_PORT (${rtcMinPort})`);
   }
   const announcedIp = env.MEDIASOUP_ANNOUNCED_IP || undefined;
+  const dataDir = resolve(env.DATA_DIR || resolve(repoRoot, 'data'));
   return {
     host: env.HOST || '0.0.0.0',
     port: integer(env, 'PORT', 3000, 0, 65535),
-    dataDir: resolve(env.DATA_DIR || resolve(repoRoot, 'data')),
+    dataDir,
     webClientDir: resolve(env.WEB_CLIENT_DIR || resolve(repoRoot, 'web-client/dist')),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     auth: {
@@ -86,6 +97,12 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     webhookUrls: parseWebhookUrls(env.WEBHOOK_URLS),
     lateGraceMinutes: integer(env, 'LATE_GRACE_MINUTES', 5, 0, 24 * 60),
     audioLastN: integer(env, 'AUDIO_LAST_N', 4, 1, 32),
+    rtmpPort: integer(env, 'RTMP_PORT', 1935, -1, 65535),
+    recordings: {
+      dir: resolve(env.RECORDINGS_DIR || resolve(dataDir, 'recordings')),
+      retentionDays: integer(env, 'RECORDING_RETENTION_DAYS', 0, 0, 36500),
+      minFreeMb: integer(env, 'RECORDING_MIN_FREE_MB', 1024, 0, 10_000_000),
+    },
     sfu: {
       numWorkers: integer(env, 'NUM_WORKERS', availableParallelism(), 1, 256),
       rtcMinPort,

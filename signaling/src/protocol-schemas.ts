@@ -114,4 +114,11 @@ export const requestSchemas = {
   finishRollCall: z.strictObject({}),
   /** 广播会场: everyone's main view shows this unit; null cancels. */
   setBroadcast: z.strictObject({ unitId: id.nullable() }),
+  /** The feeds and their status (chair console, command centre). */
+  listFeeds: z.strictObject({}),
+  /** Brings a feed into this meeting as a participant tile. */
+  shareFeed: z.strictObject({ feedId: id }),
+  unshareFeed: z.strictObject({ feedId: id }),
+  startRecording: z.strictObject({}),
+  stopRecording: z.strictObject({}),
 } as const;

@@ -79,6 +79,8 @@ export const MEETING_ACTIONS = [
   'rollCall', // call, walk, mark, finish
   'broadcastVenue',
   'exportAttendance',
+  'shareFeed', // bring a drone/camera feed into the meeting, or take it out
+  'record', // start and stop recording the meeting
 ] as const;
 export type MeetingAction = (typeof MEETING_ACTIONS)[number];
 
@@ -221,6 +223,50 @@ export interface ParticipantInfo {
    */
   attributes: Record<string, string>;
   producers: ProducerInfo[];
+  /** Set when this participant is a drone or camera feed shared into the meeting (not a unit). */
+  feedId?: string;
+}
+
+// ---- feeds (drone and camera video) and recording -------------------------------------------------
+
+export const FEED_STATES = ['waiting', 'live', 'reconnecting', 'failed'] as const;
+/**
+ * waiting 等待推流: no publisher yet (pushed feeds) or the source is being opened (pulled ones);
+ * live 直播中; reconnecting 重连中: the publisher went away or the source dropped, and is being
+ * waited for / read again; failed 故障: the last attempt failed (see `error`); a pushed feed
+ * still accepts its publisher's next connection.
+ */
+export type FeedState = (typeof FEED_STATES)[number];
+
+export interface FeedStatus {
+  id: string;
+  name: string;
+  kind: 'rtmp' | 'whip' | 'rtsp' | 'srt';
+  state: FeedState;
+  /** When `state` began (ms since the epoch). */
+  since: number;
+  /** When the current live period began, or null when not live (uptime = now − liveSince). */
+  liveSince: number | null;
+  error: string | null;
+  /** The feed's participant id in the command centre meeting. */
+  participantId: string;
+  video: { codec: string | null; width: number | null; height: number | null; transcoded: boolean } | null;
+  /** What reaches the SFU, audio and video together (kbit/s). */
+  bitrateKbps: number;
+  /** Meetings the feed is shared into. */
+  sharedInto: string[];
+}
+
+/** The meeting the command centre wall (/command) joins: every feed is a participant in it. */
+export const COMMAND_CENTRE_MEETING_ID = 'command-centre';
+
+export interface RecordingState {
+  active: boolean;
+  recordingId: string | null;
+  /** ms since the epoch, when active. */
+  since: number | null;
+  /** Who started it (name), when active. */
+  by: string | null;
 }
 
 export interface ChatMessage {
@@ -264,6 +310,8 @@ export interface JoinReply {
   rollCallResults: Record<string, RollCallStatus>;
   /** null for ad-hoc meetings (no invitation list). */
   directory: MeetingDirectory | null;
+  /** Whether the meeting is being recorded (录制中). */
+  recording: RecordingState;
 }
 
 export interface IceParameters {
@@ -348,6 +396,12 @@ export interface RequestReplies {
   markRollCall: Record<string, never>;
   finishRollCall: Record<string, never>;
   setBroadcast: Record<string, never>;
+  // feeds and recording
+  listFeeds: { feeds: FeedStatus[] };
+  shareFeed: Record<string, never>;
+  unshareFeed: Record<string, never>;
+  startRecording: { recordingId: string };
+  stopRecording: Record<string, never>;
 }
 
 // ---- events (server → client, not acknowledged) ----------------------------------------------
@@ -395,6 +449,10 @@ export interface ServerEvents {
   videoDemand: { producerId: string; wanted: boolean };
   /** Something the chair did to you, to show prominently (see ChairNoticeKind). */
   chairNotice: { kind: ChairNoticeKind; by: string };
+  /** Every feed's status: sent to the command centre meeting on change and every 2 s while any is live. */
+  feeds: { feeds: FeedStatus[] };
+  /** The meeting's recording started or stopped (录制中); `reason` says why it stopped, if not by a person. */
+  recording: { recording: RecordingState; reason?: 'disk-full' | 'failed' | 'stopped' };
 }
 
 /**

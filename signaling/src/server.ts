@@ -7,6 +7,7 @@ import { Server as SocketServer } from 'socket.io';
 import { createApiHandler } from './api/apiHandler.js';
 import { DEV_AUTH, DEV_OPERATOR_API_KEY, loadConfig, type ServerConfig } from './config.js';
 import { dispatch } from './dispatch.js';
+import { FeedManager } from './feeds/FeedManager.js';
 import { createHttpHandler } from './http.js';
 import { createLogger, type Logger } from './log.js';
 import { MAX_REQUEST_BYTES } from './protocol.js';
@@ -28,6 +29,7 @@ export interface RunningServer {
   logger: Logger;
   /** The socket.io server (tests disconnect clients with it, as a network or the server would). */
   io: SocketServer;
+  feeds: FeedManager;
   close(): Promise<void>;
 }
 
@@ -73,6 +75,15 @@ export async function startServer(overrides?: DeepPartial<ServerConfig>): Promis
     events: meetingWebhooks(webhooks),
     emitToMeeting: (meetingId, event, payload) => io?.to(meetingChannel(meetingId)).emit(event, payload),
   });
+  const feeds = new FeedManager({
+    store,
+    sfu,
+    roster,
+    logger: logger.child({ component: 'feeds' }),
+    listenIp: config.sfu.listenIps[0]!,
+    emitToMeeting: (meetingId, event, payload) => io?.to(meetingChannel(meetingId)).emit(event, payload),
+  });
+  feeds.start();
   const health = () => {
     const stats = sfu.stats();
     return {
@@ -94,6 +105,8 @@ export async function startServer(overrides?: DeepPartial<ServerConfig>): Promis
     live: roster,
     logger,
     lateGraceMs: config.lateGraceMinutes * 60_000,
+    feeds,
+    rtmpPort: 0,
   });
   const httpServer: HttpServer = createServer(createHttpHandler({ webClientDir: config.webClientDir, health, api }));
   // Frames above maxHttpBufferSize drop the connection; requests between MAX_REQUEST_BYTES and it
@@ -110,7 +123,7 @@ export async function startServer(overrides?: DeepPartial<ServerConfig>): Promis
   });
 
   io.on('connection', (socket) => {
-    const session = new Session(socket, { sfu, roster, auth: config.auth, logger, audioLastN: config.audioLastN });
+    const session = new Session(socket, { sfu, roster, auth: config.auth, logger, audioLastN: config.audioLastN, feeds });
     socket.onAny((event: string, ...args: unknown[]) => {
       const ack = args.at(-1);
       if (typeof ack !== 'function') {
@@ -142,9 +155,11 @@ export async function startServer(overrides?: DeepPartial<ServerConfig>): Promis
     store,
     logger,
     io,
+    feeds,
     async close() {
       io.disconnectSockets(true);
       await new Promise<void>((resolve) => io.close(() => resolve()));
+      await feeds.close();
       sfu.close();
       await webhooks.close();
       store.close();

@@ -5,7 +5,17 @@ import type { Logger } from 'pino';
 import type { ListenIp } from '../config.js';
 import type { MediaSource, ProducerAppData } from '../Participant.js';
 import { FfmpegProcess } from './FfmpegProcess.js';
-import { assertSupported, inputArgs, IngestSourceError, planVideo, type IngestSource, type IngestVideoPlan } from './IngestSource.js';
+import {
+  assertFeedSize,
+  assertSupported,
+  inputArgs,
+  IngestSourceError,
+  planVideo,
+  pushedVideoPlan,
+  type IngestSource,
+  type IngestVideoPlan,
+  type PushedStream,
+} from './IngestSource.js';
 import { SupervisedJob, type SupervisedJobEvents } from './SupervisedJob.js';
 import { DEFAULT_BRIDGE_PORTS, releasePortPair, reservePortPair } from './udpPorts.js';
 
@@ -41,6 +51,19 @@ export interface IngestJobEvents extends SupervisedJobEvents {
   listening: [];
   /** The source could not be read `maxRestarts` runs in a row, or the router closed; all is closed. */
   failed: [reason: Error];
+  /**
+   * A pushed stream was refused or ended before any media reached the router (bad codec, huge
+   * picture, garbage); the job waits for the publisher's next connection.
+   */
+  rejected: [reason: Error];
+}
+
+/** What the feed's video is in this run, for status pages. */
+export interface IngestVideoNow {
+  transcoded: boolean;
+  codec?: string;
+  width?: number;
+  height?: number;
 }
 
 /** Payload types ffmpeg is told to send, declared in the producers' rtpParameters. */
@@ -52,6 +75,8 @@ const LISTEN_TIMEOUT_MS = 10_000;
 const RELISTEN_DELAY_MS = 100;
 /** Key frames of re-encoded video, every this many seconds (forwarded video keeps the source's GOP). */
 const TRANSCODED_KEY_FRAME_INTERVAL_S = 2;
+/** How long a pushed stream may take to describe its video before it is re-encoded blind (ms). */
+const PUSHED_VIDEO_TIMEOUT_MS = 5000;
 /** ffmpeg runs on the SFU's host. */
 const LOOPBACK = '127.0.0.1';
 
@@ -78,6 +103,9 @@ export class IngestJob extends SupervisedJob<IngestJobEvents> {
   private ffmpeg?: FfmpegProcess;
   private isLive = false;
   private failedRuns = 0;
+  private videoNow: IngestVideoNow;
+  private readonly pushAbort = new AbortController();
+  private pushed?: PushedStream;
 
   private constructor(
     private readonly options: IngestJobOptions,
@@ -86,6 +114,7 @@ export class IngestJob extends SupervisedJob<IngestJobEvents> {
     logger: Logger,
   ) {
     super(logger);
+    this.videoNow = { transcoded: plan.transcode, width: plan.width, height: plan.height };
   }
 
   /**
@@ -113,6 +142,10 @@ export class IngestJob extends SupervisedJob<IngestJobEvents> {
     const job = new IngestJob(options, plan, legs, logger);
     for (const { transport } of legs) transport.on('routerclose', () => job.fail(new Error('the router closed')));
     legs[0]!.producer.on('trace', (trace) => job.onVideoTrace(trace));
+    if (source.kind === 'push') {
+      void job.runPushed();
+      return job;
+    }
     if (source.kind !== 'rtmp-listen') {
       job.run();
       return job;
@@ -141,15 +174,82 @@ export class IngestJob extends SupervisedJob<IngestJobEvents> {
     return this.ffmpeg?.pid;
   }
 
+  /** The video of the current (or last) run. */
+  get video(): IngestVideoNow {
+    return { ...this.videoNow };
+  }
+
   /** Stops ffmpeg, then closes producers and transports, which releases the ports. */
   protected async release(): Promise<void> {
+    this.pushAbort.abort();
+    this.pushed?.close('the feed was stopped');
     await this.ffmpeg?.stop(0);
     closeLegs(this.legs);
   }
 
+  /**
+   * A pushed feed's runs: waits for the publisher's next connection, decides from its video
+   * description whether to forward or re-encode, and feeds its FLV to one ffmpeg run, until stopped.
+   */
+  private async runPushed(): Promise<void> {
+    const source = this.options.source as Extract<IngestSource, { kind: 'push' }>;
+    while (!this.isEnding) {
+      let stream: PushedStream;
+      try {
+        stream = await source.nextStream(this.pushAbort.signal);
+      } catch (error) {
+        if (!this.isEnding) this.fail(error instanceof Error ? error : new Error(String(error)));
+        return;
+      }
+      if (this.isEnding) {
+        stream.close('the feed was stopped');
+        return;
+      }
+      this.pushed = stream;
+      const video = await stream.whenVideoKnown(PUSHED_VIDEO_TIMEOUT_MS);
+      try {
+        assertFeedSize(video?.width, video?.height);
+      } catch (error) {
+        stream.close((error as Error).message);
+        this.logger.warn({ reason: (error as Error).message }, 'pushed stream refused');
+        this.emit('rejected', error as Error);
+        continue;
+      }
+      const plan = pushedVideoPlan(video);
+      const transcode = this.plan.transcode || plan.transcode;
+      if (plan.why && !this.plan.transcode) this.logger.info({ why: plan.why }, 're-encoding the pushed video');
+      this.videoNow = { transcoded: transcode, codec: video?.codec, width: video?.width, height: video?.height };
+      const ffmpeg = new FfmpegProcess(this.options.feedId, this.ffmpegArgs(transcode, stream.hasAudio), this.options.logger, {
+        ffmpegPath: this.options.ffmpegPath,
+        stdin: true,
+      });
+      this.ffmpeg = ffmpeg;
+      this.legs[0]!.producer.enableTraceEvent(['rtp']).catch(() => undefined);
+      stream.flv.pipe(ffmpeg.stdin!);
+      const exit = await ffmpeg.exited;
+      stream.flv.unpipe(ffmpeg.stdin!);
+      stream.close(`ffmpeg exited (code ${exit.code}, signal ${exit.signal})`);
+      if (this.ffmpeg === ffmpeg) this.ffmpeg = undefined;
+      this.pushed = undefined;
+      if (this.isEnding) return;
+      const wasLive = this.isLive;
+      this.isLive = false;
+      if (wasLive) {
+        this.logger.info('pushed feed ended');
+        this.emit('ended');
+      } else {
+        const reason = new IngestSourceError(
+          exit.error?.message ?? `the pushed stream ended before any media could be relayed (ffmpeg code ${exit.code}); check its codecs`,
+        );
+        this.emit('rejected', reason);
+      }
+      this.emit('reconnecting');
+    }
+  }
+
   /** Starts an ffmpeg run, watches for its first packet and, when it exits, reads the source again. */
   private run(): void {
-    const ffmpeg = new FfmpegProcess(this.options.feedId, this.ffmpegArgs(), this.options.logger, {
+    const ffmpeg = new FfmpegProcess(this.options.feedId, this.ffmpegArgs(this.plan.transcode), this.options.logger, {
       ffmpegPath: this.options.ffmpegPath,
     });
     this.ffmpeg = ffmpeg;
@@ -187,9 +287,10 @@ export class IngestJob extends SupervisedJob<IngestJobEvents> {
     });
   }
 
-  private ffmpegArgs(): string[] {
-    const [video, audio] = this.legs;
-    const videoCodec = this.plan.transcode
+  /** ffmpeg's arguments; `withAudio` false leaves the audio producer silent (a feed without audio). */
+  private ffmpegArgs(transcode: boolean, withAudio = true): string[] {
+    const [video, audio] = withAudio ? this.legs : [this.legs[0]];
+    const videoCodec = transcode
       ? [
           '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-profile:v', 'baseline', '-pix_fmt', 'yuv420p',
           '-force_key_frames', `expr:gte(t,n_forced*${TRANSCODED_KEY_FRAME_INTERVAL_S})`,

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { AuthConfig } from '../config.js';
+import type { FeedManager } from '../feeds/FeedManager.js';
 import type { LiveMeetings } from '../governance/LiveMeetings.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/types.js';
@@ -18,10 +19,14 @@ export interface ApiDeps {
   lateGraceMs?: number;
   /** The base URL that join links start with (default: from the request's Host header). */
   publicUrl?: (req: IncomingMessage) => string;
+  /** Drone and camera feeds (absent: the feed endpoints answer CONFLICT). */
+  feeds?: FeedManager;
+  /** The RTMP port publishers push to (0: no RTMP). */
+  rtmpPort?: number;
 }
 
 /** ApiDeps with the defaults filled in. */
-export type ApiContext = Required<ApiDeps>;
+export type ApiContext = Required<Omit<ApiDeps, 'feeds'>> & Pick<ApiDeps, 'feeds'>;
 
 export const DEFAULT_LATE_GRACE_MS = 5 * 60_000;
 
@@ -30,6 +35,7 @@ export function withDefaults(deps: ApiDeps): ApiContext {
     ...deps,
     now: deps.now ?? Date.now,
     lateGraceMs: deps.lateGraceMs ?? DEFAULT_LATE_GRACE_MS,
+    rtmpPort: deps.rtmpPort ?? 0,
     publicUrl: deps.publicUrl ?? hostUrl,
   };
 }

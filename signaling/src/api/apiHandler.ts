@@ -7,6 +7,7 @@ import { ApiError, type ApiIssue } from './ApiError.js';
 import { attendanceRoutes } from './attendance.js';
 import { authorize } from './authorize.js';
 import { decodeBody, mediaType, readBody, type RequestBody } from './body.js';
+import { feedRoutes } from './feeds.js';
 import { joinTokenRoutes } from './joinTokens.js';
 import { meetingRoutes } from './meetings.js';
 import { openApiDocument } from './openapi.js';
@@ -79,6 +80,7 @@ export function createApiHandler(deps: ApiDeps): (req: IncomingMessage, res: Ser
     ...joinTokenRoutes(api),
     ...attendanceRoutes(api),
     ...webhookRoutes(api),
+    ...feedRoutes(api),
   ];
   let document: unknown;
   routes.push(

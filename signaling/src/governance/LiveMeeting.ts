@@ -29,6 +29,8 @@ import type { MeetingRole } from './roles.js';
 
 /** What LiveMeeting needs from a participant's session (implemented by Session). */
 export interface Member {
+  /** unit: a person or terminal of a unit (a Session); feed: a drone/camera feed shared in (FeedMember). */
+  readonly kind: 'unit' | 'feed';
   readonly participantId: string;
   readonly unitId: string;
   readonly role: MeetingRole;
@@ -137,8 +139,10 @@ export class LiveMeeting {
     this.members.set(member.participantId, member);
     if (member.hidden) return;
     const now = this.now();
-    this.seenUnits.add(member.unitId);
-    this.presences.set(member.participantId, this.deps.store.attendance.openPresence(this.id, member.unitId, member.name, now));
+    if (member.kind === 'unit') {
+      this.seenUnits.add(member.unitId);
+      this.presences.set(member.participantId, this.deps.store.attendance.openPresence(this.id, member.unitId, member.name, now));
+    }
     const joined: EventParticipant = { info: member.info(), joinedAt: now };
     this.joinedAs.set(member.participantId, joined);
     if (this.startedAt === null) {
@@ -146,7 +150,12 @@ export class LiveMeeting {
       this.deps.events?.meetingStarted(this.run());
     }
     this.deps.events?.participantJoined(this.run(), joined);
-    if (this.record.invitedUnitIds.length === 0 && !isChairRole(member.role) && this.control.addToRollCallOrder(member.unitId)) {
+    if (
+      member.kind === 'unit' &&
+      this.record.invitedUnitIds.length === 0 &&
+      !isChairRole(member.role) &&
+      this.control.addToRollCallOrder(member.unitId)
+    ) {
       this.announceControl();
     }
   }
@@ -178,6 +187,12 @@ export class LiveMeeting {
   memberOfUnit(unitId: string): Member | undefined {
     for (const member of this.members.values()) if (!member.hidden && member.unitId === unitId) return member;
     return undefined;
+  }
+
+  /** Whether a person or terminal is in the meeting (feeds alone do not keep a meeting going). */
+  get hasUnits(): boolean {
+    for (const member of this.members.values()) if (member.kind === 'unit') return true;
+    return false;
   }
 
   visibleMembers(): Member[] {

@@ -56,6 +56,8 @@ export interface MeetingSettings {
   allowSelfUnmute: boolean;
   /** A locked meeting admits no new participant except the chair, co-chairs and operators. */
   locked: boolean;
+  /** Start recording when the meeting goes live (absent in meetings stored before it existed). */
+  autoRecord?: boolean;
 }
 
 export interface MeetingRecord {
@@ -202,8 +204,44 @@ export interface WebhookDeliveryRepository {
   list(limit: number): WebhookDelivery[];
 }
 
+// ---- feeds (drone and camera video) -------------------------------------------------------------
+
+export const FEED_KINDS = ['rtmp', 'whip', 'rtsp', 'srt'] as const;
+/**
+ * rtmp: pushed to the server's RTMP port with the feed's stream key (drone controllers); whip:
+ * published over WHIP with the key as bearer token (browsers, OBS); rtsp / srt: pulled from `url`
+ * (docks, fixed cameras).
+ */
+export type FeedKind = (typeof FEED_KINDS)[number];
+
+export interface FeedRecord {
+  id: string;
+  /** What the wall shows, e.g. "1号无人机（城东）". */
+  name: string;
+  kind: FeedKind;
+  /** The secret a pushing publisher authenticates with (rtmp, whip); null for pulled feeds. */
+  streamKey: string | null;
+  /** Where a pulled feed is read from (rtsp, srt); null for pushed feeds. */
+  url: string | null;
+  /** Re-encode the video even when it could be forwarded. */
+  transcode: boolean;
+  createdBy: string;
+  createdAt: number;
+}
+
+export interface FeedRepository {
+  list(): FeedRecord[];
+  get(id: string): FeedRecord | undefined;
+  getByStreamKey(streamKey: string): FeedRecord | undefined;
+  /** Throws StoreConflictError if the id or the stream key is taken. */
+  create(feed: FeedRecord): void;
+  update(id: string, changes: Partial<Omit<FeedRecord, 'id' | 'createdAt' | 'createdBy'>>): FeedRecord | undefined;
+  delete(id: string): boolean;
+}
+
 export interface Store {
   units: UnitRepository;
+  feeds: FeedRepository;
   accounts: AccountRepository;
   meetings: MeetingRepository;
   attendance: AttendanceRepository;

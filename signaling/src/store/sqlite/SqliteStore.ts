@@ -5,6 +5,7 @@ import type { Store } from '../types.js';
 import { sqliteAccounts } from './accounts.js';
 import { sqliteAttendance } from './attendance.js';
 import { sqliteChat } from './chat.js';
+import { sqliteFeeds } from './feeds.js';
 import { sqliteMeetings } from './meetings.js';
 import { migrate } from './migrations.js';
 import { sqliteUnits } from './units.js';
@@ -27,6 +28,7 @@ export function openSqliteStore(file: string): Store {
 
   return {
     units: sqliteUnits(db),
+    feeds: sqliteFeeds(db),
     accounts: sqliteAccounts(db),
     meetings: sqliteMeetings(db),
     attendance: sqliteAttendance(db),

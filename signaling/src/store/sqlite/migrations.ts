@@ -102,6 +102,22 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 2,
+    description: 'drone and camera feeds',
+    sql: `
+      CREATE TABLE feeds (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('rtmp', 'whip', 'rtsp', 'srt')),
+        stream_key TEXT UNIQUE,
+        url TEXT,
+        transcode INTEGER NOT NULL DEFAULT 0,
+        created_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 /** The schema version this code writes and understands. */

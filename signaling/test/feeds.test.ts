@@ -1,0 +1,164 @@
+// Drone and camera feeds end to end on a real server: the operator's feed API, a feed pulled
+// from a real ffmpeg SRT camera going live in the command centre, shared into a meeting where its
+// media reaches the meeting's router, and taken out again.
+import { FfmpegProcess, liveFfmpegCount } from '@cityconf/sfu';
+import { pino } from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DEV_OPERATOR_API_KEY } from '../src/config.js';
+import { COMMAND_CENTRE_MEETING_ID, type FeedStatus, type ServerEventName, type ServerEvents } from '../src/protocol.js';
+import type { MeetingRole } from '../src/governance/roles.js';
+import type { RunningServer } from '../src/server.js';
+import { connect, ok, onEvent, request, type TestClient } from './client.js';
+import { startTestServer, tokenFor } from './harness.js';
+
+const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+const SRT_PORT = 47_310;
+
+let server: RunningServer;
+const clients: TestClient[] = [];
+
+async function api(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+  const response = await fetch(`${server.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${DEV_OPERATOR_API_KEY}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await response.text();
+  return { status: response.status, json: text ? JSON.parse(text) : null };
+}
+
+async function joined(room: string, identity: string, role: string): Promise<TestClient> {
+  const client = await connect(server.url);
+  clients.push(client);
+  const token = await tokenFor(server, { room, identity, role: role as MeetingRole, unitId: identity });
+  await ok(client, 'join', { meetingId: room, token });
+  return client;
+}
+
+/** The first `event` that `matches`, batched or not. */
+function eventWhere<E extends ServerEventName>(client: TestClient, event: E, matches: (payload: ServerEvents[E]) => boolean): Promise<ServerEvents[E]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stop();
+      reject(new Error(`no matching ${event} within 10 s`));
+    }, 10_000);
+    const stop = onEvent(client, event, (payload) => {
+      if (!matches(payload)) return;
+      clearTimeout(timer);
+      stop();
+      resolve(payload);
+    });
+  });
+}
+
+/** A fixed camera serving H.264 (no B-frames) + AAC over SRT, served again when a caller leaves. */
+function srtCamera(port: number): { stop(): Promise<void> } {
+  let stopped = false;
+  let current: FfmpegProcess;
+  const serve = (): void => {
+    current = new FfmpegProcess('camera', [
+      '-re', '-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=15', '-f', 'lavfi', '-i', 'sine',
+      '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-bf', '0', '-pix_fmt', 'yuv420p', '-g', '15',
+      '-c:a', 'aac', '-f', 'mpegts', `srt://127.0.0.1:${port}?mode=listener`,
+    ], logger);
+    void current.exited.then(() => stopped || serve());
+  };
+  serve();
+  return {
+    async stop() {
+      stopped = true;
+      await current.stop(1000);
+    },
+  };
+}
+
+beforeAll(async () => {
+  server = await startTestServer();
+});
+
+afterEach(() => {
+  for (const client of clients.splice(0)) client.disconnect();
+});
+
+afterAll(async () => {
+  await server.close();
+  expect(liveFfmpegCount()).toBe(0);
+});
+
+describe('the feed API', () => {
+  it('issues stream keys, validates sources, rotates keys and deletes feeds', async () => {
+    expect((await api('POST', '/api/feeds', { name: '固定摄像头', kind: 'rtsp' })).json.error.message).toContain('url');
+    expect((await api('POST', '/api/feeds', { name: '无人机', kind: 'rtmp', url: 'rtsp://x/y' })).status).toBe(400);
+    expect((await api('POST', '/api/feeds', { name: '', kind: 'rtmp' })).status).toBe(400);
+
+    const created = await api('POST', '/api/feeds', { name: '1号无人机（城东）', kind: 'rtmp' });
+    expect(created.status).toBe(201);
+    const feed = created.json;
+    expect(feed.streamKey).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    expect(feed.publish.rtmp).toMatch(new RegExp(`^rtmp://localhost:\\d+/live/${feed.streamKey}$`));
+    expect(feed.status).toMatchObject({ state: 'waiting', sharedInto: [] });
+
+    const rotated = await api('PATCH', `/api/feeds/${feed.id}`, { rotateKey: true });
+    expect(rotated.json.streamKey).not.toBe(feed.streamKey);
+    expect((await api('PATCH', `/api/feeds/${feed.id}`, { url: 'rtsp://a/b' })).status).toBe(400);
+    expect((await api('GET', '/api/feeds')).json.items.map((item: { id: string }) => item.id)).toContain(feed.id);
+
+    expect((await api('DELETE', `/api/feeds/${feed.id}`)).status).toBe(204);
+    expect((await api('GET', `/api/feeds/${feed.id}`)).status).toBe(404);
+    expect(server.feeds.status(feed.id)).toBeUndefined();
+  });
+});
+
+describe('a pulled SRT camera', () => {
+  it('goes live in the command centre, is shared into a meeting with its media, and taken out again', async () => {
+    const camera = srtCamera(SRT_PORT);
+    try {
+      const feed = (await api('POST', '/api/feeds', { name: '城东高点摄像头', kind: 'srt', url: `srt://127.0.0.1:${SRT_PORT}?mode=caller` })).json;
+      const wall = await joined(COMMAND_CENTRE_MEETING_ID, 'wall-1', 'observer');
+      let latest: FeedStatus[] = [];
+      onEvent(wall, 'feeds', ({ feeds }) => (latest = feeds));
+      await expect.poll(() => latest.find((status) => status.id === feed.id)?.state, { timeout: 20_000 }).toBe('live');
+      const live = latest.find((status) => status.id === feed.id)!;
+      expect(live.video).toMatchObject({ transcoded: false, width: 640, height: 360 });
+      await expect.poll(() => latest.find((status) => status.id === feed.id)?.bitrateKbps ?? 0, { timeout: 10_000 }).toBeGreaterThan(10);
+      const { feeds } = await ok(wall, 'listFeeds', {});
+      expect(feeds.map((status) => status.id)).toContain(feed.id);
+
+      // A unit may not share; the chair may.
+      const chair = await joined('ops', 'chair-unit', 'chair');
+      const unit = await joined('ops', 'town-unit', 'participant');
+      const refused = await request(unit, 'shareFeed', { feedId: feed.id });
+      expect(refused.ok || refused.error.code).toBe('FORBIDDEN');
+      const joinedFeed = eventWhere(unit, 'participantJoined', ({ participant }) => participant.feedId === feed.id);
+      await ok(chair, 'shareFeed', { feedId: feed.id });
+      const { participant } = await joinedFeed;
+      expect(participant).toMatchObject({ feedId: feed.id, name: '城东高点摄像头' });
+      expect(participant.producers.map((producer) => producer.kind).sort()).toEqual(['audio', 'video']);
+
+      // The feed's media reaches the meeting's router (relayed, not re-encoded).
+      const inMeeting = server.sfu.meeting('ops')!.participants.get(participant.id)!;
+      const video = [...inMeeting.producers.values()].find((producer) => producer.kind === 'video')!;
+      expect(video.rtpParameters.codecs[0]!.mimeType).toBe('video/H264');
+      await expect.poll(async () => (await video.getStats())[0]?.byteCount ?? 0, { timeout: 10_000 }).toBeGreaterThan(10_000);
+      await expect.poll(() => server.feeds.status(feed.id)?.sharedInto).toEqual(['ops']);
+
+      const left = eventWhere(unit, 'participantLeft', ({ participantId }) => participantId === participant.id);
+      await ok(chair, 'unshareFeed', { feedId: feed.id });
+      expect((await left).participantId).toBe(participant.id);
+      expect(server.sfu.meeting('ops')!.participants.has(participant.id)).toBe(false);
+      expect(server.feeds.status(feed.id)?.sharedInto).toEqual([]);
+
+      // Sharing again, then everyone leaving the meeting takes the feed out with them.
+      await ok(chair, 'shareFeed', { feedId: feed.id });
+      chair.disconnect();
+      unit.disconnect();
+      await expect.poll(() => server.feeds.status(feed.id)?.sharedInto).toEqual([]);
+      await expect.poll(() => server.sfu.meeting('ops')).toBeUndefined();
+      expect(server.roster.get('ops')).toBeUndefined();
+
+      await api('DELETE', `/api/feeds/${feed.id}`);
+    } finally {
+      await camera.stop();
+    }
+  }, 60_000);
+});
