@@ -15,6 +15,8 @@ export default defineConfig({
   test: {
     // Integration and browser tests share real mediasoup workers and Chromium on 2 cores.
     fileParallelism: false,
+    // Test servers take a free RTMP port (the default 1935 would clash between servers).
+    env: { RTMP_PORT: '0' },
     testTimeout: 30_000,
     hookTimeout: 60_000,
     projects: [

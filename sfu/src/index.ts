@@ -34,3 +34,16 @@ export {
   type PushedVideo,
 } from './bridge/IngestSource.js';
 export { SupervisedJob, type SupervisedJobEvents } from './bridge/SupervisedJob.js';
+export {
+  WHIP_DISCONNECT_TIMEOUT_MS,
+  WhipPublication,
+  type WhipCloseReason,
+  type WhipPublicationEvents,
+  type WhipPublicationOptions,
+} from './whip/WhipPublication.js';
+export { MAX_OFFER_BYTES, WhipOfferError } from './whip/whipOffer.js';
+export { RtmpServer, type RtmpServerEvents, type RtmpServerOptions } from './bridge/rtmp/RtmpServer.js';
+export { FLV_BUFFER_LIMIT, RtmpPublisher, type RtmpCloseReason, type RtmpPublisherEvents } from './bridge/rtmp/RtmpPublisher.js';
+export type { RtmpAuthorize } from './bridge/rtmp/RtmpConnection.js';
+export type { VideoCodec, VideoInfo } from './bridge/rtmp/videoTag.js';
+export type { AudioCodec, AudioInfo } from './bridge/rtmp/audioTag.js';

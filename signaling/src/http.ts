@@ -19,6 +19,8 @@ export interface HttpRoutes {
   health: () => unknown;
   /** The admin REST API: every method on /api and below. */
   api?: (req: IncomingMessage, res: ServerResponse) => void;
+  /** The WHIP endpoint of WHIP feeds: every method on /whip and below. */
+  whip?: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -35,8 +37,11 @@ function sendFile(res: ServerResponse, path: string, cacheControl: string): void
   createReadStream(path).pipe(res);
 }
 
-/** Serves /healthz, the admin API under /api/ (when given) and the built web client; /, /m/<meetingId> and /wall/<meetingId> get the app shell. */
-export function createHttpHandler({ webClientDir, health, api }: HttpRoutes) {
+/**
+ * Serves /healthz, the admin API under /api/ and WHIP under /whip/ (when given) and the built web
+ * client; /, /m/<meetingId>, /wall/<meetingId> and /command get the app shell.
+ */
+export function createHttpHandler({ webClientDir, health, api, whip }: HttpRoutes) {
   const root = normalize(webClientDir + sep);
   const shell = join(webClientDir, 'index.html');
 
@@ -44,6 +49,10 @@ export function createHttpHandler({ webClientDir, health, api }: HttpRoutes) {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (api && (url.pathname === '/api' || url.pathname.startsWith('/api/'))) {
       api(req, res);
+      return;
+    }
+    if (whip && (url.pathname === '/whip' || url.pathname.startsWith('/whip/'))) {
+      whip(req, res);
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -60,7 +69,7 @@ export function createHttpHandler({ webClientDir, health, api }: HttpRoutes) {
       });
       return;
     }
-    if (url.pathname === '/' || /^\/(m|wall)\/[^/]+\/?$/.test(url.pathname)) {
+    if (url.pathname === '/' || url.pathname === '/command' || /^\/(m|wall)\/[^/]+\/?$/.test(url.pathname)) {
       sendFile(res, shell, 'no-cache');
       return;
     }

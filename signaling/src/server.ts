@@ -8,6 +8,8 @@ import { createApiHandler } from './api/apiHandler.js';
 import { DEV_AUTH, DEV_OPERATOR_API_KEY, loadConfig, type ServerConfig } from './config.js';
 import { dispatch } from './dispatch.js';
 import { FeedManager } from './feeds/FeedManager.js';
+import { startRtmpIngest } from './feeds/rtmpIngest.js';
+import { createWhipHandler } from './feeds/whipEndpoint.js';
 import { createHttpHandler } from './http.js';
 import { createLogger, type Logger } from './log.js';
 import { MAX_REQUEST_BYTES } from './protocol.js';
@@ -84,6 +86,10 @@ export async function startServer(overrides?: DeepPartial<ServerConfig>): Promis
     emitToMeeting: (meetingId, event, payload) => io?.to(meetingChannel(meetingId)).emit(event, payload),
   });
   feeds.start();
+  const rtmp =
+    config.rtmpPort >= 0
+      ? await startRtmpIngest(feeds, { port: config.rtmpPort, host: config.host, logger: logger.child({ component: 'rtmp' }) })
+      : undefined;
   const health = () => {
     const stats = sfu.stats();
     return {
@@ -106,9 +112,16 @@ export async function startServer(overrides?: DeepPartial<ServerConfig>): Promis
     logger,
     lateGraceMs: config.lateGraceMinutes * 60_000,
     feeds,
-    rtmpPort: 0,
+    rtmpPort: rtmp?.port ?? 0,
   });
-  const httpServer: HttpServer = createServer(createHttpHandler({ webClientDir: config.webClientDir, health, api }));
+  const whip = createWhipHandler({
+    feeds,
+    listenIps: config.sfu.listenIps,
+    logger: logger.child({ component: 'whip' }),
+    initialAvailableOutgoingBitrate: config.sfu.initialAvailableOutgoingBitrate,
+    maxIncomingBitrate: config.sfu.maxIncomingBitrate,
+  });
+  const httpServer: HttpServer = createServer(createHttpHandler({ webClientDir: config.webClientDir, health, api, whip }));
   // Frames above maxHttpBufferSize drop the connection; requests between MAX_REQUEST_BYTES and it
   // get a PAYLOAD_TOO_LARGE answer instead.
   io = new SocketServer(httpServer, { maxHttpBufferSize: 4 * MAX_REQUEST_BYTES, serveClient: false });
@@ -145,11 +158,11 @@ export async function startServer(overrides?: DeepPartial<ServerConfig>): Promis
   });
   const { port } = httpServer.address() as AddressInfo;
   const url = `http://localhost:${port}`;
-  logger.info({ url, workers: config.sfu.numWorkers, dataDir: config.dataDir }, 'server listening');
+  logger.info({ url, workers: config.sfu.numWorkers, dataDir: config.dataDir, rtmpPort: rtmp?.port }, 'server listening');
 
   return {
     url,
-    config: { ...config, port },
+    config: { ...config, port, rtmpPort: rtmp?.port ?? -1 },
     sfu,
     roster,
     store,
@@ -159,6 +172,7 @@ export async function startServer(overrides?: DeepPartial<ServerConfig>): Promis
     async close() {
       io.disconnectSockets(true);
       await new Promise<void>((resolve) => io.close(() => resolve()));
+      await rtmp?.close();
       await feeds.close();
       sfu.close();
       await webhooks.close();

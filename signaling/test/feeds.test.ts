@@ -109,6 +109,60 @@ describe('the feed API', () => {
   });
 });
 
+/** A drone controller pushing `seconds` of H.264 (+ AAC) over RTMP, as DJI Pilot does. */
+function push(url: string, seconds: number, { size = '640x360', codec = ['-c:v', 'libx264', '-profile:v', 'high', '-bf', '0'] } = {}): FfmpegProcess {
+  return new FfmpegProcess('drone', [
+    '-re', '-f', 'lavfi', '-i', `testsrc=size=${size}:rate=15:duration=${seconds}`,
+    '-re', '-f', 'lavfi', '-i', `sine=duration=${seconds}`,
+    ...codec, '-preset', 'ultrafast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p', '-g', '15',
+    '-c:a', 'aac', '-f', 'flv', url,
+  ], logger);
+}
+
+describe('an RTMP drone feed', () => {
+  it('refuses a wrong key, goes live without re-encoding H.264, and comes back on the same producers', async () => {
+    const feed = (await api('POST', '/api/feeds', { name: '2号无人机', kind: 'rtmp' })).json;
+    const url = feed.publish.rtmp as string;
+    expect(url).toBe(`rtmp://localhost:${server.config.rtmpPort}/live/${feed.streamKey}`);
+    const local = url.replace('localhost', '127.0.0.1');
+
+    const intruder = push(local.replace(feed.streamKey, 'wrong-key'), 5);
+    expect((await intruder.exited).code).not.toBe(0);
+    expect(server.feeds.status(feed.id)?.state).toBe('waiting');
+
+    const first = push(local, 4);
+    await expect.poll(() => server.feeds.status(feed.id)?.state, { timeout: 15_000 }).toBe('live');
+    expect(server.feeds.status(feed.id)?.video).toMatchObject({ codec: 'h264', width: 640, height: 360, transcoded: false });
+    const producers = server.sfu.meeting(COMMAND_CENTRE_MEETING_ID)!.participants.get(`feed-${feed.id}`)!.producers;
+    const producerIds = [...producers.keys()].sort();
+    expect(producerIds).toHaveLength(2);
+    await first.exited;
+    await expect.poll(() => server.feeds.status(feed.id)?.state, { timeout: 10_000 }).toBe('reconnecting');
+
+    const again = push(local, 3);
+    await expect.poll(() => server.feeds.status(feed.id)?.state, { timeout: 15_000 }).toBe('live');
+    expect([...producers.keys()].sort()).toEqual(producerIds);
+    await again.stop(1000);
+    await api('DELETE', `/api/feeds/${feed.id}`);
+  }, 60_000);
+
+  it('re-encodes video that is not H.264, and refuses a picture larger than 4K', async () => {
+    const feed = (await api('POST', '/api/feeds', { name: '3号无人机', kind: 'rtmp' })).json;
+    const local = (feed.publish.rtmp as string).replace('localhost', '127.0.0.1');
+
+    const sorenson = push(local, 4, { codec: ['-c:v', 'flv'] });
+    await expect.poll(() => server.feeds.status(feed.id)?.state, { timeout: 15_000 }).toBe('live');
+    expect(server.feeds.status(feed.id)?.video).toMatchObject({ codec: 'other', transcoded: true });
+    await sorenson.stop(1000);
+
+    const huge = push(local, 3, { size: '4200x2400' });
+    await expect.poll(() => server.feeds.status(feed.id)?.error ?? '', { timeout: 15_000 }).toContain('4200x2400');
+    expect(server.feeds.status(feed.id)?.state).toBe('failed');
+    await huge.stop(1000);
+    await api('DELETE', `/api/feeds/${feed.id}`);
+  }, 60_000);
+});
+
 describe('a pulled SRT camera', () => {
   it('goes live in the command centre, is shared into a meeting with its media, and taken out again', async () => {
     const camera = srtCamera(SRT_PORT);

@@ -99,4 +99,16 @@ describe('MeetingView gallery paging', () => {
     expect(tileIds()).toHaveLength(REMOTE_COUNT);
     expect(visibleProducers(setVisibleVideo)).toHaveLength(REMOTE_COUNT);
   });
+
+  it('marks a drone feed’s tile 视频源, and a silent feed is not shown muted', () => {
+    const { session } = fakeSession();
+    const drone: RemoteParticipant = { ...participant(1), id: 'feed-east', name: '城东无人机', feedId: 'east', attributes: { unit: '无人机与视频源' } };
+    render(MeetingView, { meeting: { ...meetingState(), participants: [drone, participant(2)] }, session });
+    const [feedTile, unitTile] = screen.getAllByTestId('participant-tile');
+    expect(feedTile!.dataset.feedId).toBe('east');
+    expect(feedTile!.querySelector('[data-testid="feed-badge"]')?.textContent).toBe('视频源 / Feed');
+    expect(feedTile!.textContent).toContain('城东无人机');
+    expect(feedTile!.querySelector('.muted')).toBeNull();
+    expect(unitTile!.querySelector('[data-testid="feed-badge"]')).toBeNull();
+  });
 });

@@ -62,4 +62,12 @@ describe('directoryRoster', () => {
   it('counts invited units online for the header (在线 x / y)', () => {
     expect(invitedOnline(directory, new Set(['city-office', 'town-b2', 'county-a']))).toEqual({ online: 2, invited: 5 });
   });
+
+  it('lists feeds in their own group after the directory’s, never as invited units', () => {
+    const feed = member('feed-drone-1', 'feed:drone-1', { unit: ['无人机与视频源'], feed: true });
+    const { members, groupOrder } = directoryRoster(directory, [...online, feed]);
+    const root = buildRoster(members, groupOrder);
+    expect(root.groups.map((group) => group.key)).toEqual(['示范市', '无人机与视频源', '\u0000other']);
+    expect(root.groups[1]!.members.map((row) => ({ id: row.id, online: row.online }))).toEqual([{ id: 'feed-drone-1', online: undefined }]);
+  });
 });

@@ -26,3 +26,13 @@ describe('parseRoute wall', () => {
     expect(at('http://h/wall/plenary?grid=x')).toMatchObject({ gridSize: 3 });
   });
 });
+
+describe('parseRoute command centre', () => {
+  const at = (href: string) => parseRoute(new URL(href) as unknown as Location);
+
+  it('reads the token of /command', () => {
+    expect(at('http://h/command?token=t')).toEqual({ page: 'command', token: 't' });
+    expect(at('http://h/command/')).toEqual({ page: 'command', token: '' });
+    expect(at('http://h/commander')).toEqual({ page: 'home' });
+  });
+});

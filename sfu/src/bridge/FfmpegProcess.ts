@@ -16,7 +16,9 @@ export const FFMPEG_STOP_GRACE_MS = 5000;
 const COMMON_ARGS = ['-hide_banner', '-loglevel', 'warning'];
 /**
  * util-linux's setpriv gives each ffmpeg a parent-death signal: if this process is killed outright
- * (kill -9, OOM), its ffmpegs get SIGTERM and finish their files instead of running on as orphans.
+ * (kill -9, OOM), its ffmpegs get SIGTERM and exit instead of running on as orphans. The signal
+ * may come more than once (once per dying thread of ours), which ffmpeg takes as "exit now", so a
+ * file may lack its trailer: recordings are written in 1 s clusters that survive that.
  */
 const SETPRIV = '/usr/bin/setpriv';
 const HAS_SETPRIV = existsSync(SETPRIV);

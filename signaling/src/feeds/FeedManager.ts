@@ -10,7 +10,7 @@ import { COMMAND_CENTRE_MEETING_ID, type FeedStatus, type ServerEventName, type 
 import type { Roster } from '../Roster.js';
 import type { FeedRecord, Store } from '../store/types.js';
 import { FeedMember } from './FeedMember.js';
-import { FeedRuntime, type FeedPublication } from './FeedRuntime.js';
+import { FeedRuntime } from './FeedRuntime.js';
 import { FeedShare } from './FeedShare.js';
 
 export interface FeedManagerDeps {
@@ -26,7 +26,7 @@ export interface FeedManagerDeps {
 
 /** The command centre's title in its meeting record. */
 const COMMAND_CENTRE_TITLE = '指挥中心';
-/** The feed's participant id in every meeting it is in. */
+/** The feed's participant id in every meeting it is in (FeedRuntime.participantId). */
 const feedParticipantId = (feedId: string): string => `feed-${feedId}`;
 
 /** A new unguessable stream key (what a drone operator types into DJI Pilot's custom RTMP URL). */
@@ -103,16 +103,10 @@ export class FeedManager {
     runtime.acceptPushed(stream);
   }
 
-  /** The WHIP feed a bearer key opens, or a ProtocolError saying why not. */
-  whipFeed(streamKey: string): FeedRuntime {
-    const record = this.deps.store.feeds.getByStreamKey(streamKey);
-    const runtime = record?.kind === 'whip' ? this.runtimes.get(record.id) : undefined;
-    if (!runtime) throw new ProtocolError('UNAUTHORIZED', 'unknown WHIP key: use the bearer token the operator issued for this feed');
-    return runtime;
-  }
-
-  async acceptPublication(runtime: FeedRuntime, publication: FeedPublication): Promise<void> {
-    await runtime.acceptPublication(publication);
+  /** A running WHIP feed (the endpoint checks its key). */
+  whipFeedById(feedId: string): FeedRuntime | undefined {
+    const runtime = this.runtimes.get(feedId);
+    return runtime?.record.kind === 'whip' ? runtime : undefined;
   }
 
   // ---- sharing into meetings ----------------------------------------------------------------------

@@ -54,6 +54,11 @@ export class FeedRuntime {
     return this.record.id;
   }
 
+  /** The feed's participant id in every meeting it is in. */
+  get participantId(): string {
+    return `feed-${this.record.id}`;
+  }
+
   /** The producers in the command centre now (none while the feed is down). */
   get producers(): ms.Producer[] {
     return [...(this.entered?.participant.producers.values() ?? [])];

@@ -11,10 +11,13 @@ import type {
 } from '@cityconf/signaling/protocol';
 import { newerControl } from './meetingControl';
 
-/** A notice to show: one from the chair, or `floorRequired` when unmuting was refused (raise a hand). */
+/**
+ * A notice to show: one from the chair, `floorRequired` when unmuting was refused (raise a hand),
+ * or the recording stopped by itself (disk full, recorder failed).
+ */
 export interface ChairNotice {
-  kind: ChairNoticeKind | 'floorRequired';
-  /** The chair's name ('' for floorRequired). */
+  kind: ChairNoticeKind | 'floorRequired' | 'recordingDiskFull' | 'recordingFailed';
+  /** The chair's name ('' for floorRequired and the recording notices). */
   by: string;
   /** Grows with every notice, so that the same notice twice shows twice. */
   seq: number;

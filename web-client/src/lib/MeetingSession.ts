@@ -6,11 +6,13 @@ import {
   BATCHED_EVENTS,
   CHAT_HISTORY_LENGTH,
   type ChatMessage,
+  type FeedStatus,
   type JoinReply,
   type MediaSource,
   type ParticipantInfo,
   type Permissions,
   type ProducerInfo,
+  type RecordingState,
   type RequestName,
   type RequestPayload,
   type RequestReplies,
@@ -84,6 +86,10 @@ export interface SessionState extends GovernanceState {
   chat: ChatMessage[];
   /** Messages from others since the chat was last marked read. */
   unreadChat: number;
+  /** Drone and camera feeds: the command centre's `feeds` events, or the last listFeeds reply. */
+  feeds: FeedStatus[];
+  /** Whether the meeting is being recorded (录制中). */
+  recording: RecordingState;
 }
 
 export type MediaPreferences = Record<LocalSource, boolean>;
@@ -116,6 +122,7 @@ const LEAVE_TIMEOUT_MS = 3_000;
  * ~1.5 MiB of server memory, and paging through a 550-unit gallery would otherwise keep hundreds.
  */
 const RELEASE_HIDDEN_VIDEO_MS = 60_000;
+const NOT_RECORDING: RecordingState = { active: false, recordingId: null, since: null, by: null };
 /** Errors after which joining again may succeed. */
 const TRANSIENT_CODES = new Set(['TIMEOUT', 'CONNECTION_FAILED', 'DISCONNECTED', 'INTERNAL']);
 
@@ -149,6 +156,8 @@ export class MeetingSession {
   /** Video producers the view shows, with the spatial layer each needs (setVisibleVideo). */
   private visibleVideo: ReadonlyMap<string, number> = new Map();
   private screenTrack: MediaStreamTrack | null = null;
+  private feeds: FeedStatus[] = [];
+  private recording: RecordingState = NOT_RECORDING;
   private readonly governance = new MeetingGovernance();
   /** The chair console's requests (the server refuses those the role may not send). */
   readonly chair = new ChairActions((name, payload) => this.request(name, payload));
@@ -251,6 +260,44 @@ export class MeetingSession {
   /** Sends a request on the joined connection; rejects with NOT_JOINED when there is none. */
   request<N extends RequestName>(name: N, payload: RequestPayload<N>): Promise<RequestReplies[N]> {
     return this.requireConnection().signaling.request(name, payload);
+  }
+
+  /** The feeds and their status, also kept in state.feeds (command centre: anyone; elsewhere: chairs). */
+  async listFeeds(): Promise<FeedStatus[]> {
+    const { feeds } = await this.request('listFeeds', {});
+    this.feeds = feeds;
+    this.emit();
+    return feeds;
+  }
+
+  /** Brings a feed into this meeting as a participant (chairs). */
+  async shareFeed(feedId: string): Promise<void> {
+    await this.request('shareFeed', { feedId });
+  }
+
+  async unshareFeed(feedId: string): Promise<void> {
+    await this.request('unshareFeed', { feedId });
+  }
+
+  /**
+   * Starts recording the meeting (chairs). The server tells everyone with a `recording` event;
+   * the reply already marks it here, so the console's button cannot start it twice.
+   */
+  async startRecording(): Promise<string> {
+    const { recordingId } = await this.request('startRecording', {});
+    if (!this.recording.active) {
+      this.recording = { active: true, recordingId, since: Date.now(), by: this.self?.name ?? null };
+      this.emit();
+    }
+    return recordingId;
+  }
+
+  async stopRecording(): Promise<void> {
+    await this.request('stopRecording', {});
+    if (this.recording.active) {
+      this.recording = NOT_RECORDING;
+      this.emit();
+    }
   }
 
   dismissChairNotice(seq: number): void {
@@ -380,6 +427,7 @@ export class MeetingSession {
     this.self = self;
     this.permissions = reply.permissions;
     this.governance.applyJoinReply(reply);
+    this.recording = reply.recording;
     this.activeSpeakerId = reply.activeSpeakerId ?? null;
     this.chat = reply.chatHistory;
     this.unreadChat = 0;
@@ -810,6 +858,16 @@ export class MeetingSession {
         this.end(END_REASONS[reason]);
       }
     });
+    on('feeds', ({ feeds }) => {
+      this.feeds = feeds;
+      this.emit();
+    });
+    on('recording', ({ recording, reason }) => {
+      this.recording = recording;
+      if (reason === 'disk-full') this.governance.notify('recordingDiskFull', '');
+      else if (reason === 'failed') this.governance.notify('recordingFailed', '');
+      this.emit();
+    });
     on('audibleSpeakers', ({ participantIds }) => {
       this.audibleIds = participantIds;
       this.syncAudio(connection);
@@ -917,6 +975,8 @@ export class MeetingSession {
       activeSpeakerId: this.activeSpeakerId,
       chat: this.chat,
       unreadChat: this.unreadChat,
+      feeds: this.feeds,
+      recording: this.recording,
       ...this.governance.snapshot,
     };
   }

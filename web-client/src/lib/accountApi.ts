@@ -51,7 +51,8 @@ export function forgetSession(storage: Storage = sessionStorage): void {
   storage.removeItem(SESSION_KEY);
 }
 
-async function call<T>(path: string, init: { method?: string; body?: unknown; token?: string } = {}): Promise<T> {
+/** A JSON call to the admin API with an optional Bearer token; rejects with AccountApiError. */
+export async function apiRequest<T>(path: string, init: { method?: string; body?: unknown; token?: string } = {}): Promise<T> {
   let response: Response;
   try {
     response = await fetch(path, {
@@ -73,19 +74,19 @@ async function call<T>(path: string, init: { method?: string; body?: unknown; to
 }
 
 export async function login(username: string, password: string, storage: Storage = sessionStorage): Promise<StoredSession> {
-  const session = await call<StoredSession>('/api/auth/login', { method: 'POST', body: { username, password } });
+  const session = await apiRequest<StoredSession>('/api/auth/login', { method: 'POST', body: { username, password } });
   storage.setItem(SESSION_KEY, JSON.stringify(session));
   return session;
 }
 
 export async function myMeetings(token: string): Promise<MyMeeting[]> {
-  const { items } = await call<{ items: MyMeeting[] }>('/api/me/meetings', { token });
+  const { items } = await apiRequest<{ items: MyMeeting[] }>('/api/me/meetings', { token });
   return items;
 }
 
 /** A join token for this account's unit in the meeting. */
 export async function joinToken(token: string, meetingId: string): Promise<string> {
-  const reply = await call<{ token: string }>(`/api/me/meetings/${encodeURIComponent(meetingId)}/token`, {
+  const reply = await apiRequest<{ token: string }>(`/api/me/meetings/${encodeURIComponent(meetingId)}/token`, {
     method: 'POST',
     body: {},
     token,

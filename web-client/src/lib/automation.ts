@@ -37,6 +37,10 @@ export interface AutomationState {
   role: string | null;
   /** The last chair notice shown (muted, floorGranted, rollCalled, …). */
   chairNotice: string | null;
+  /** Whether the meeting is being recorded (录制中). */
+  recording: boolean;
+  /** The drone and camera feeds this client knows of (command centre, or the chair's last listFeeds). */
+  feeds: Array<{ id: string; state: string; participantId: string; sharedInto: string[] }>;
   /** This participant's camera and microphone: on/off and the device in use. */
   local: { cameraOn: boolean; microphoneOn: boolean; cameraDeviceId: string | null; microphoneDeviceId: string | null };
 }
@@ -62,7 +66,18 @@ export function installAutomationHook(session: MeetingSession | null): void {
     state() {
       if (!session) {
         const local = { cameraOn: false, microphoneOn: false, cameraDeviceId: null, microphoneDeviceId: null };
-        return { phase: 'idle', meetingId: null, selfId: null, participants: [], local, endReason: null, role: null, chairNotice: null };
+        return {
+          phase: 'idle',
+          meetingId: null,
+          selfId: null,
+          participants: [],
+          local,
+          endReason: null,
+          role: null,
+          chairNotice: null,
+          recording: false,
+          feeds: [],
+        };
       }
       const state = session.state;
       return {
@@ -74,6 +89,8 @@ export function installAutomationHook(session: MeetingSession | null): void {
         endReason: state.endReason,
         role: state.permissions?.role ?? null,
         chairNotice: state.chairNotice?.kind ?? null,
+        recording: state.recording.active,
+        feeds: state.feeds.map(({ id, state: feedState, participantId, sharedInto }) => ({ id, state: feedState, participantId, sharedInto })),
         local: {
           cameraOn: state.local.cameraOn,
           microphoneOn: state.local.microphoneOn,

@@ -16,8 +16,9 @@ export const offlineUnitRowId = (unitId: string): string => `unit:${unitId}`;
 
 /**
  * Places each member by `unitId`: a unit with units below it (or a root) is a group, and its own
- * row sits inside it; any other unit is a row in its parent's group. Members whose unit is not
- * in the directory (operators, guests) get no unit path: buildRoster puts them under "other".
+ * row sits inside it; any other unit is a row in its parent's group. Feeds keep their own path
+ * (无人机与视频源), in groups after the directory's. Other members whose unit is not in the
+ * directory (operators, guests) get no unit path: buildRoster puts them under "other".
  */
 export function directoryRoster(directory: MeetingDirectory, online: readonly RosterMember[]): DirectoryRoster {
   const units = new Map(directory.units.map((unit, order) => [unit.id, { ...unit, order }]));
@@ -40,6 +41,10 @@ export function directoryRoster(directory: MeetingDirectory, online: readonly Ro
   const joined = new Set<string>();
   const members = online.map((member): RosterMember => {
     const unit = member.unitId === undefined ? undefined : units.get(member.unitId);
+    if (member.feed && !unit) {
+      if (member.unit.length > 0) groupOrder.set(member.unit.join('/'), units.size);
+      return member;
+    }
     if (!unit) return { ...member, unit: [] };
     joined.add(unit.id);
     return { ...member, unit: pathOf(unit.id), order: unit.order };

@@ -23,6 +23,8 @@ export interface RosterMember {
   hasFloor?: boolean;
   /** Place in the unit directory: orders a group's members instead of the name. */
   order?: number;
+  /** A drone or camera feed shared into the meeting: no unit, so never called or given the floor. */
+  feed?: boolean;
 }
 
 export interface RosterGroup {

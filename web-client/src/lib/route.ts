@@ -1,6 +1,7 @@
 // The pages of the client: `/` (enter a meeting link),
 // `/m/<meetingId>?token=…[&autojoin=1][&kiosk=1][&videoCodec=h264]` and the receive-only
-// command-centre wall `/wall/<meetingId>?token=…[&ids=identity1,identity2][&grid=3]`.
+// command-centre wall `/wall/<meetingId>?token=…[&ids=identity1,identity2][&grid=3]`, and the
+// command centre's drone and camera feeds `/command?token=…`.
 
 /** Camera codec to send: VP8 (default) or H.264, which SIP rooms, MCUs and drones also speak. */
 export type VideoCodec = 'vp8' | 'h264';
@@ -24,11 +25,19 @@ export type Route =
       identities: string[] | null;
       /** Tiles per row and column. */
       gridSize: number;
+    }
+  | {
+      /** 指挥中心: every drone and camera feed, receive-only (the command-centre meeting). */
+      page: 'command';
+      token: string;
     };
 
 const MAX_WALL_GRID = 6;
 
 export function parseRoute(location: Location): Route {
+  if (/^\/command\/?$/.test(location.pathname)) {
+    return { page: 'command', token: new URLSearchParams(location.search).get('token') ?? '' };
+  }
   const wall = /^\/wall\/([^/]+)\/?$/.exec(location.pathname);
   if (wall?.[1]) {
     const params = new URLSearchParams(location.search);
