@@ -23,6 +23,8 @@ export interface MeetingEvents {
   activespeaker: [participantId: string | null];
   /** The audible set changed: participants heard most recently, most recent (then loudest) first. */
   audiblechange: [participantIds: string[]];
+  /** A participant's new producer, on the router it was produced on (recordings follow these). */
+  produceradded: [producer: ms.Producer, router: ms.Router];
 }
 
 /** One of a meeting's routers and how many of its participants are placed there. */
@@ -167,6 +169,7 @@ export class Meeting extends EventEmitter<MeetingEvents> implements ParticipantH
     if (!source || producer.closed) return;
     this.producerRouters.set(producer.id, source);
     producer.observer.once('close', () => this.producerRouters.delete(producer.id));
+    this.emit('produceradded', producer, router);
     if (producer.kind !== 'audio') return;
     source.observe(producer).catch((error: unknown) => {
       if (!producer.closed) this.logger.warn({ err: error, producerId: producer.id }, 'audio level observer refused a producer');
@@ -186,10 +189,16 @@ export class Meeting extends EventEmitter<MeetingEvents> implements ParticipantH
     return !!source && source.router.canConsume({ producerId: producer.id, rtpCapabilities });
   }
 
-  async pipeProducer(producer: ms.Producer, router: ms.Router): Promise<void> {
+  /** Makes `producer` consumable on `router` (one of this meeting's); resolves with the producer there. */
+  async pipeProducer(producer: ms.Producer, router: ms.Router): Promise<ms.Producer> {
     const source = this.producerRouters.get(producer.id);
     if (!source) throw new SfuError('NOT_FOUND', `producer ${producer.id} has closed`);
-    await this.pipes.pipe(producer, source.router, router);
+    return this.pipes.pipe(producer, source.router, router);
+  }
+
+  /** Every open producer of every participant. */
+  get producers(): ms.Producer[] {
+    return [...this.participants.values()].flatMap((participant) => [...participant.producers.values()].filter((producer) => !producer.closed));
   }
 
   close(reason: MeetingCloseReason = 'closed'): void {

@@ -88,7 +88,7 @@ export interface ParticipantHost {
   /** Whether a device with `rtpCapabilities` can decode `producer`. */
   canConsume(producer: ms.Producer, rtpCapabilities: ms.RtpCapabilities): boolean;
   /** Makes `producer` consumable on `router`: piped there if it was produced on another router. */
-  pipeProducer(producer: ms.Producer, router: ms.Router): Promise<void>;
+  pipeProducer(producer: ms.Producer, router: ms.Router): Promise<unknown>;
 }
 
 /**

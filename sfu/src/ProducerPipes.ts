@@ -14,11 +14,11 @@ import type { types as ms } from 'mediasoup';
 export class ProducerPipes {
   private readonly pipes = new Map<string, Promise<ms.Producer>>();
 
-  /** Pipes `producer` from `source` into `target` unless it is piped there already. */
-  async pipe(producer: ms.Producer, source: ms.Router, target: ms.Router): Promise<void> {
-    if (source === target) return;
+  /** Pipes `producer` from `source` into `target` unless it is piped there already; resolves with it on `target`. */
+  async pipe(producer: ms.Producer, source: ms.Router, target: ms.Router): Promise<ms.Producer> {
+    if (source === target) return producer;
     const key = `${producer.id} ${target.id}`;
-    await (this.pipes.get(key) ?? this.open(key, producer, source, target));
+    return this.pipes.get(key) ?? this.open(key, producer, source, target);
   }
 
   /** Pipes open or being made. */

@@ -19,6 +19,8 @@ export interface HttpRoutes {
   health: () => unknown;
   /** The admin REST API: every method on /api and below. */
   api?: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Recording files (/api/recordings/{id}/files/{name}), streamed with range requests. */
+  recordingFiles?: { matches: (pathname: string) => boolean; handle: (req: IncomingMessage, res: ServerResponse) => void };
   /** The WHIP endpoint of WHIP feeds: every method on /whip and below. */
   whip?: (req: IncomingMessage, res: ServerResponse) => void;
 }
@@ -41,12 +43,16 @@ function sendFile(res: ServerResponse, path: string, cacheControl: string): void
  * Serves /healthz, the admin API under /api/ and WHIP under /whip/ (when given) and the built web
  * client; /, /m/<meetingId>, /wall/<meetingId> and /command get the app shell.
  */
-export function createHttpHandler({ webClientDir, health, api, whip }: HttpRoutes) {
+export function createHttpHandler({ webClientDir, health, api, whip, recordingFiles }: HttpRoutes) {
   const root = normalize(webClientDir + sep);
   const shell = join(webClientDir, 'index.html');
 
   return (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (recordingFiles?.matches(url.pathname)) {
+      recordingFiles.handle(req, res);
+      return;
+    }
     if (api && (url.pathname === '/api' || url.pathname.startsWith('/api/'))) {
       api(req, res);
       return;

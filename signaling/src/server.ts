@@ -2,9 +2,11 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { RecordingLibrary } from '@cityconf/recordings';
 import { Sfu } from '@cityconf/sfu';
 import { Server as SocketServer } from 'socket.io';
 import { createApiHandler } from './api/apiHandler.js';
+import { createRecordingFileHandler, isRecordingFilePath } from './api/recordingFiles.js';
 import { DEV_AUTH, DEV_OPERATOR_API_KEY, loadConfig, type ServerConfig } from './config.js';
 import { dispatch } from './dispatch.js';
 import { FeedManager } from './feeds/FeedManager.js';
@@ -12,9 +14,10 @@ import { startRtmpIngest } from './feeds/rtmpIngest.js';
 import { createWhipHandler } from './feeds/whipEndpoint.js';
 import { createHttpHandler } from './http.js';
 import { createLogger, type Logger } from './log.js';
-import { MAX_REQUEST_BYTES } from './protocol.js';
+import { MAX_REQUEST_BYTES, type ServerEvents } from './protocol.js';
 import { Roster } from './Roster.js';
 import { meetingChannel, Session } from './Session.js';
+import { MeetingRecorder } from './recording/MeetingRecorder.js';
 import { openSqliteStore } from './store/sqlite/SqliteStore.js';
 import type { Store } from './store/types.js';
 import { meetingWebhooks } from './webhooks/meetingWebhooks.js';
@@ -32,6 +35,8 @@ export interface RunningServer {
   /** The socket.io server (tests disconnect clients with it, as a network or the server would). */
   io: SocketServer;
   feeds: FeedManager;
+  recorder: MeetingRecorder;
+  recordings: RecordingLibrary;
   close(): Promise<void>;
 }
 
@@ -71,12 +76,29 @@ export async function startServer(overrides?: DeepPartial<ServerConfig>): Promis
 
   const sfu = await Sfu.create(config.sfu, logger);
   let io: SocketServer | undefined;
+  let recorder: MeetingRecorder | undefined;
   const roster = new Roster({
     store,
     logger,
     events: meetingWebhooks(webhooks),
+    emitToMeeting: (meetingId, event, payload) => {
+      io?.to(meetingChannel(meetingId)).emit(event, payload);
+      if (event === 'controlChanged') recorder?.controlChanged(meetingId, (payload as ServerEvents['controlChanged']).control);
+    },
+  });
+  const library = new RecordingLibrary({ root: config.recordings.dir, logger: logger.child({ component: 'recordings' }) });
+  recorder = new MeetingRecorder({
+    sfu,
+    roster,
+    store,
+    library,
+    root: config.recordings.dir,
+    listenIp: config.sfu.listenIps[0]!,
+    logger: logger.child({ component: 'recordings' }),
+    minFreeBytes: config.recordings.minFreeMb * 1024 * 1024,
     emitToMeeting: (meetingId, event, payload) => io?.to(meetingChannel(meetingId)).emit(event, payload),
   });
+  const recordingUpkeep = startRecordingUpkeep(library, config.recordings.retentionDays, logger);
   const feeds = new FeedManager({
     store,
     sfu,
@@ -113,6 +135,15 @@ export async function startServer(overrides?: DeepPartial<ServerConfig>): Promis
     lateGraceMs: config.lateGraceMinutes * 60_000,
     feeds,
     rtmpPort: rtmp?.port ?? 0,
+    recordings: { library, recorder },
+  });
+  const recordingFiles = createRecordingFileHandler({
+    store,
+    auth: config.auth,
+    operatorApiKey: config.operatorApiKey,
+    live: roster,
+    logger,
+    recordings: { library, recorder },
   });
   const whip = createWhipHandler({
     feeds,
@@ -121,12 +152,21 @@ export async function startServer(overrides?: DeepPartial<ServerConfig>): Promis
     initialAvailableOutgoingBitrate: config.sfu.initialAvailableOutgoingBitrate,
     maxIncomingBitrate: config.sfu.maxIncomingBitrate,
   });
-  const httpServer: HttpServer = createServer(createHttpHandler({ webClientDir: config.webClientDir, health, api, whip }));
+  const httpServer: HttpServer = createServer(createHttpHandler({
+      webClientDir: config.webClientDir,
+      health,
+      api,
+      whip,
+      recordingFiles: { matches: isRecordingFilePath, handle: recordingFiles },
+    }));
   // Frames above maxHttpBufferSize drop the connection; requests between MAX_REQUEST_BYTES and it
   // get a PAYLOAD_TOO_LARGE answer instead.
   io = new SocketServer(httpServer, { maxHttpBufferSize: 4 * MAX_REQUEST_BYTES, serveClient: false });
 
   sfu.on('meeting', (meeting) => {
+    if (store.meetings.get(meeting.id)?.settings.autoRecord) {
+      recorder.start(meeting.id, 'auto-record').catch((error: unknown) => logger.error({ err: error, meetingId: meeting.id }, 'auto-record could not start'));
+    }
     meeting.on('activespeaker', (participantId) => {
       io.to(meetingChannel(meeting.id)).emit('activeSpeaker', { participantId });
     });
@@ -136,7 +176,15 @@ export async function startServer(overrides?: DeepPartial<ServerConfig>): Promis
   });
 
   io.on('connection', (socket) => {
-    const session = new Session(socket, { sfu, roster, auth: config.auth, logger, audioLastN: config.audioLastN, feeds });
+    const session = new Session(socket, {
+      sfu,
+      roster,
+      auth: config.auth,
+      logger,
+      audioLastN: config.audioLastN,
+      feeds,
+      recordings: recorder,
+    });
     socket.onAny((event: string, ...args: unknown[]) => {
       const ack = args.at(-1);
       if (typeof ack !== 'function') {
@@ -169,9 +217,13 @@ export async function startServer(overrides?: DeepPartial<ServerConfig>): Promis
     logger,
     io,
     feeds,
+    recorder,
+    recordings: library,
     async close() {
       io.disconnectSockets(true);
       await new Promise<void>((resolve) => io.close(() => resolve()));
+      clearInterval(recordingUpkeep);
+      await recorder.close();
       await rtmp?.close();
       await feeds.close();
       sfu.close();
@@ -180,6 +232,33 @@ export async function startServer(overrides?: DeepPartial<ServerConfig>): Promis
       logger.info('server stopped');
     },
   };
+}
+
+/** How often finished recordings older than the retention are deleted (ms). */
+const RETENTION_INTERVAL_MS = 60 * 60 * 1000;
+
+/**
+ * Recordings a crash left unfinished are recovered (files repaired, composite made) in the
+ * background at start; expired recordings are deleted then and every hour.
+ */
+function startRecordingUpkeep(library: RecordingLibrary, retentionDays: number, logger: Logger): NodeJS.Timeout {
+  const expire = (): void => {
+    if (retentionDays <= 0) return;
+    library
+      .applyRetention(retentionDays)
+      .then((deleted) => deleted.length > 0 && logger.info({ deleted, retentionDays }, 'expired recordings deleted'))
+      .catch((error: unknown) => logger.error({ err: error }, 'recording retention failed'));
+  };
+  library
+    .recover()
+    .then((recovered) => {
+      if (recovered.length > 0) logger.warn({ recordings: recovered.map((manifest) => manifest.recordingId) }, 'recovered recordings a crash interrupted');
+      expire();
+    })
+    .catch((error: unknown) => logger.error({ err: error }, 'recovering interrupted recordings failed'));
+  const timer = setInterval(expire, RETENTION_INTERVAL_MS);
+  timer.unref();
+  return timer;
 }
 
 /** UDP buffer (bytes) the patched worker asks for; the kernel grants up to rmem_max / wmem_max. */

@@ -1,6 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { AuthConfig } from '../config.js';
+import type { RecordingLibrary } from '@cityconf/recordings';
 import type { FeedManager } from '../feeds/FeedManager.js';
+import type { RecordingControl } from '../recording/RecordingControl.js';
 import type { LiveMeetings } from '../governance/LiveMeetings.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/types.js';
@@ -23,10 +25,12 @@ export interface ApiDeps {
   feeds?: FeedManager;
   /** The RTMP port publishers push to (0: no RTMP). */
   rtmpPort?: number;
+  /** Meeting recording (absent: the recording endpoints answer CONFLICT). */
+  recordings?: { library: RecordingLibrary; recorder: RecordingControl };
 }
 
 /** ApiDeps with the defaults filled in. */
-export type ApiContext = Required<Omit<ApiDeps, 'feeds'>> & Pick<ApiDeps, 'feeds'>;
+export type ApiContext = Required<Omit<ApiDeps, 'feeds' | 'recordings'>> & Pick<ApiDeps, 'feeds' | 'recordings'>;
 
 export const DEFAULT_LATE_GRACE_MS = 5 * 60_000;
 

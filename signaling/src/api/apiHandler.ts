@@ -8,6 +8,7 @@ import { attendanceRoutes } from './attendance.js';
 import { authorize } from './authorize.js';
 import { decodeBody, mediaType, readBody, type RequestBody } from './body.js';
 import { feedRoutes } from './feeds.js';
+import { recordingRoutes } from './recordings.js';
 import { joinTokenRoutes } from './joinTokens.js';
 import { meetingRoutes } from './meetings.js';
 import { openApiDocument } from './openapi.js';
@@ -81,6 +82,7 @@ export function createApiHandler(deps: ApiDeps): (req: IncomingMessage, res: Ser
     ...attendanceRoutes(api),
     ...webhookRoutes(api),
     ...feedRoutes(api),
+    ...recordingRoutes(api),
   ];
   let document: unknown;
   routes.push(

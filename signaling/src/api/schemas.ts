@@ -58,6 +58,7 @@ const settingsSchema = z.strictObject({
   floorMode: z.enum(FLOOR_MODES),
   allowSelfUnmute: z.boolean(),
   locked: z.boolean(),
+  autoRecord: z.boolean().meta({ description: 'Start recording when the first participant joins' }),
 });
 
 export const meetingSchema = z

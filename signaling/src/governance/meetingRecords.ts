@@ -6,6 +6,7 @@ export const DEFAULT_MEETING_SETTINGS: MeetingSettings = {
   floorMode: 'free',
   allowSelfUnmute: true,
   locked: false,
+  autoRecord: false,
 };
 
 /** 会议号 are 8 digits and never start with 0 (terminals and phones drop leading zeros). */

@@ -56,8 +56,8 @@ export interface MeetingSettings {
   allowSelfUnmute: boolean;
   /** A locked meeting admits no new participant except the chair, co-chairs and operators. */
   locked: boolean;
-  /** Start recording when the meeting goes live (absent in meetings stored before it existed). */
-  autoRecord?: boolean;
+  /** Start recording as soon as the meeting runs (its first participant joins). */
+  autoRecord: boolean;
 }
 
 export interface MeetingRecord {

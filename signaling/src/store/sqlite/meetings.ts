@@ -1,5 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { StoreConflictError, type MeetingQuery, type MeetingRecord, type MeetingRepository, type MeetingSettings, type MeetingState } from '../types.js';
+import { DEFAULT_MEETING_SETTINGS } from '../../governance/meetingRecords.js';
 import { applyChanges, fromJson, toJson } from './columns.js';
 import { isUniqueViolation } from './constraints.js';
 
@@ -37,7 +38,8 @@ const fromRow = (row: MeetingRow): MeetingRecord => ({
   pin: row.pin,
   state: row.state,
   adHoc: row.ad_hoc !== 0,
-  settings: fromJson<MeetingSettings>(row.settings),
+  // Settings added since a meeting was stored take their defaults.
+  settings: { ...DEFAULT_MEETING_SETTINGS, ...fromJson<Partial<MeetingSettings>>(row.settings) },
   createdAt: row.created_at,
   startedAt: row.started_at,
   endedAt: row.ended_at,
