@@ -51,20 +51,25 @@ export interface IngestVideoPlan {
   height?: number;
 }
 
-/** What the router offers, by the profile ffprobe names; other profiles are re-encoded. */
+/**
+ * How forwarded H.264 is declared to receivers, by the profile ffprobe names; other profiles are
+ * re-encoded. High is declared Main: Chromium's WebRTC stack negotiates only Constrained Baseline
+ * and Main (Debian's Chromium lists no High), yet its decoder (FFmpeg, or the OS's with a software
+ * fallback) decodes High, which is what drones send. Declared High, no browser could subscribe.
+ */
 const ROUTER_PROFILES: Record<string, string> = {
   'Constrained Baseline': '42e01f',
   Baseline: '42e01f',
   Main: '4d001f',
-  High: '640028',
+  High: '4d001f',
 };
 /** What transcoding produces (libx264 baseline). */
 export const TRANSCODED_PROFILE_LEVEL_ID = '42e01f';
 /**
- * An RTMP publisher cannot be probed before it pushes, so its H.264 is forwarded as it comes and
- * declared High: a decoder for High decodes Main and Constrained Baseline too.
+ * A pushed feed is not probed before it comes, so its H.264 is declared as forwarded High is
+ * (Main, see ROUTER_PROFILES); Baseline and Main pushes are decoded the same way.
  */
-const UNPROBED_PROFILE_LEVEL_ID = '640028';
+const UNPROBED_PROFILE_LEVEL_ID = ROUTER_PROFILES.High!;
 const PROBE_TIMEOUT_MS = 10_000;
 /**
  * How much of a feed ffmpeg and ffprobe read before they start (µs): the time to first frame. Two
