@@ -15,9 +15,20 @@ const quiet = process.argv.includes('--quiet');
 const log = (message) => quiet || console.error(`[setup] ${message}`);
 const run = (command, args, cwd = root) => execFileSync(command, args, { cwd, stdio: ['ignore', 2, 2] });
 
-/** Debian packages the test suite drives (real Chromium, real ffmpeg, `ss`); installed when missing. */
+/**
+ * Debian packages the test suite drives (real Chromium, real ffmpeg, `ss`, GStreamer's RTSP server
+ * as the fixed camera feeds are pulled from); installed when missing.
+ */
 function ensureTestTools() {
-  const wanted = { chromium: '/usr/bin/chromium', ffmpeg: '/usr/bin/ffmpeg', iproute2: '/usr/bin/ss' };
+  const wanted = {
+    chromium: '/usr/bin/chromium',
+    ffmpeg: '/usr/bin/ffmpeg',
+    iproute2: '/usr/bin/ss',
+    'python3-gi': '/usr/lib/python3/dist-packages/gi/__init__.py',
+    'gir1.2-gst-rtsp-server-1.0': '/usr/lib/x86_64-linux-gnu/girepository-1.0/GstRtspServer-1.0.typelib',
+    'gstreamer1.0-plugins-good': '/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstisomp4.so',
+    'gstreamer1.0-plugins-bad': '/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstvideoparsersbad.so',
+  };
   const missing = Object.entries(wanted).filter(([, path]) => !existsSync(path)).map(([pkg]) => pkg);
   if (missing.length === 0) return;
   if (process.getuid?.() !== 0) {

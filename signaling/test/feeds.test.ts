@@ -1,6 +1,13 @@
 // Drone and camera feeds end to end on a real server: the operator's feed API, a feed pulled
 // from a real ffmpeg SRT camera going live in the command centre, shared into a meeting where its
 // media reaches the meeting's router, and taken out again.
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { FfmpegProcess, liveFfmpegCount } from '@cityconf/sfu';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +20,9 @@ import { startTestServer, tokenFor } from './harness.js';
 
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 const SRT_PORT = 47_310;
+const RTSP_PORT = 47_320;
+const GARBAGE_PORT = 47_321;
+const run = promisify(execFile);
 
 let server: RunningServer;
 const clients: TestClient[] = [];
@@ -161,6 +171,74 @@ describe('an RTMP drone feed', () => {
     await huge.stop(1000);
     await api('DELETE', `/api/feeds/${feed.id}`);
   }, 60_000);
+});
+
+/** A fixed camera: GStreamer's RTSP server (as in IP cameras) serving an H.264 High + AAC clip. */
+async function rtspCamera(port: number, dir: string): Promise<{ url: string; stop(): void }> {
+  const clip = join(dir, 'camera.mp4');
+  await run('ffmpeg', [
+    '-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=15:duration=60', '-f', 'lavfi', '-i', 'sine=duration=60',
+    '-c:v', 'libx264', '-profile:v', 'high', '-preset', 'veryfast', '-bf', '0', '-g', '15', '-pix_fmt', 'yuv420p', '-c:a', 'aac', clip,
+  ]);
+  const camera = spawn('/usr/bin/python3', [fileURLToPath(new URL('./fixtures/rtsp-camera.py', import.meta.url)), String(port), clip], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    camera.stdout.once('data', () => resolve());
+    camera.once('exit', (code) => reject(new Error(`the RTSP camera exited (${code})`)));
+  });
+  return { url: `rtsp://127.0.0.1:${port}/camera`, stop: () => camera.kill('SIGTERM') };
+}
+
+describe('a pulled RTSP camera', () => {
+  it('goes live without re-encoding; a source that speaks garbage marks the feed failed and nothing else', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cityconf-rtsp-'));
+    const camera = await rtspCamera(RTSP_PORT, dir);
+    const garbage = createServer((socket) => socket.end('HTTP/1.0 200 OK\r\n\r\nnot rtsp at all\n'));
+    await new Promise<void>((resolve) => garbage.listen(GARBAGE_PORT, '127.0.0.1', resolve));
+    try {
+      const feed = (await api('POST', '/api/feeds', { name: '机场塔台摄像头', kind: 'rtsp', url: camera.url })).json;
+      const broken = (await api('POST', '/api/feeds', { name: '损坏的摄像头', kind: 'rtsp', url: `rtsp://127.0.0.1:${GARBAGE_PORT}/x` })).json;
+      await expect.poll(() => server.feeds.status(feed.id)?.state, { timeout: 20_000 }).toBe('live');
+      expect(server.feeds.status(feed.id)?.video).toMatchObject({ transcoded: false, width: 640, height: 360 });
+      await expect.poll(() => server.feeds.status(broken.id)?.state, { timeout: 20_000 }).toBe('failed');
+      expect(server.feeds.status(broken.id)?.error).toContain('could not probe');
+      expect(server.feeds.status(feed.id)?.state).toBe('live');
+      await api('DELETE', `/api/feeds/${feed.id}`);
+      await api('DELETE', `/api/feeds/${broken.id}`);
+    } finally {
+      camera.stop();
+      garbage.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+describe('the WHIP endpoint', () => {
+  it('answers bad requests with a clear status and keeps nothing open', async () => {
+    const feed = (await api('POST', '/api/feeds', { name: '执法记录仪', kind: 'whip' })).json;
+    expect(feed.publish).toEqual({ whip: `${server.url}/whip/${feed.id}`, bearerToken: feed.streamKey });
+    const post = (headers: Record<string, string>, body: string, path = `/whip/${feed.id}`) =>
+      fetch(`${server.url}${path}`, { method: 'POST', headers, body });
+    const sdp = { 'content-type': 'application/sdp' };
+    expect((await post(sdp, 'v=0')).status).toBe(401);
+    expect((await post({ ...sdp, authorization: 'Bearer wrong' }, 'v=0')).status).toBe(401);
+    expect((await post({ ...sdp, authorization: `Bearer ${feed.streamKey}` }, 'v=0', '/whip/no-such-feed')).status).toBe(401);
+    expect((await post({ 'content-type': 'text/plain', authorization: `Bearer ${feed.streamKey}` }, 'v=0')).status).toBe(415);
+    const garbage = await post({ ...sdp, authorization: `Bearer ${feed.streamKey}` }, 'this is not sdp');
+    expect(garbage.status).toBe(400);
+    expect(await garbage.text()).toMatch(/v=0|SDP/);
+    expect((await fetch(`${server.url}/whip/${feed.id}/no-such-session`, { method: 'DELETE' })).status).toBe(404);
+    expect((await fetch(`${server.url}/whip/${feed.id}`, { method: 'GET' })).status).toBe(405);
+    const preflight = await fetch(`${server.url}/whip/${feed.id}`, { method: 'OPTIONS' });
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+    const participant = server.sfu.meeting(COMMAND_CENTRE_MEETING_ID)!.participants.get(`feed-${feed.id}`)!;
+    expect(participant.producers.size).toBe(0);
+    const router = await participant.mediaRouter();
+    expect((await router.dump()).transportIds).toEqual([]);
+    expect(server.feeds.status(feed.id)?.state).toBe('waiting');
+    await api('DELETE', `/api/feeds/${feed.id}`);
+  });
 });
 
 describe('a pulled SRT camera', () => {
