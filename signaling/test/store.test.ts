@@ -133,8 +133,8 @@ describe('meetings', () => {
 
     store.meetings.create(meeting('m2', 22222222));
     expect(() => store.meetings.update('m2', { number: 12345678 })).toThrow(StoreConflictError);
-    const updated = store.meetings.update('m1', { state: 'live', startedAt: 5, settings: { floorMode: 'controlled', allowSelfUnmute: false, locked: true } });
-    expect(updated).toEqual({ ...record, state: 'live', startedAt: 5, settings: { floorMode: 'controlled', allowSelfUnmute: false, locked: true } });
+    const updated = store.meetings.update('m1', { state: 'live', startedAt: 5, settings: { floorMode: 'controlled', allowSelfUnmute: false, locked: true, autoRecord: false } });
+    expect(updated).toEqual({ ...record, state: 'live', startedAt: 5, settings: { floorMode: 'controlled', allowSelfUnmute: false, locked: true, autoRecord: false } });
     expect(store.meetings.get('m1')).toEqual(updated);
     expect(store.meetings.update('missing', { title: 'x' })).toBeUndefined();
 
@@ -283,7 +283,7 @@ describe('persistence', () => {
       invitedUnitIds: ['c01', 'c02', 'c01.t01'],
       observerUnitIds: ['c03'],
       pin: '123456',
-      settings: { floorMode: 'controlled', allowSelfUnmute: false, locked: true },
+      settings: { floorMode: 'controlled', allowSelfUnmute: false, locked: true, autoRecord: false },
     });
     const admin = account('admin', { role: 'operator', unitId: null, passwordHash: await hashPassword('城市 password') });
     store.units.replaceAll(units);
