@@ -12,6 +12,26 @@ interface AutomationGlobal {
 
 const JOIN_TIMEOUT_MS = 60_000;
 
+/** Debian's headless Chromium with fake media devices (`fakeDevice`: the switch, with its options). */
+export function launchChromium(fakeDevice = '--use-fake-device-for-media-stream'): Promise<Browser> {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    timeout: 30_000,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      fakeDevice,
+      '--use-fake-ui-for-media-stream',
+      '--autoplay-policy=no-user-gesture-required',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+}
+
 export class ChromiumUnits {
   private constructor(
     private readonly browser: Browser,
@@ -20,22 +40,7 @@ export class ChromiumUnits {
 
   /** Launches one Chromium and joins `links.length` participants, each in its own context. */
   static async join(links: string[]): Promise<ChromiumUnits> {
-    const browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      timeout: 30_000,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--use-fake-device-for-media-stream',
-        '--use-fake-ui-for-media-stream',
-        '--autoplay-policy=no-user-gesture-required',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    const browser = await launchChromium();
     const pages: Page[] = [];
     const units = new ChromiumUnits(browser, pages);
     try {

@@ -8,7 +8,7 @@ import type { types as ms } from 'mediasoup';
 const CLOCK_TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
 /** CPU time a process has used so far, in microseconds. */
-function processCpuMicros(pid: number): number {
+export function processCpuMicros(pid: number): number {
   // Fields after the ")" that ends the command name: state is field 3, utime 14, stime 15.
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
