@@ -13,6 +13,14 @@ import { FeedMember } from './FeedMember.js';
 import { FeedRuntime } from './FeedRuntime.js';
 import { FeedShare } from './FeedShare.js';
 
+/** Feed start, stop and failure, for webhooks. */
+export interface FeedEvents {
+  /** The feed went live: its publisher or source delivers media. */
+  feedStarted(status: FeedStatus, record: FeedRecord): void;
+  /** A live feed stopped (publisher gone, source dropped, feed removed), or the feed failed (`status.error`). */
+  feedEnded(status: FeedStatus, record: FeedRecord): void;
+}
+
 export interface FeedManagerDeps {
   store: Store;
   sfu: Sfu;
@@ -22,6 +30,7 @@ export interface FeedManagerDeps {
   emitToMeeting: <E extends ServerEventName>(meetingId: string, event: E, payload: ServerEvents[E]) => void;
   /** How often the wall hears the status while a feed is live (ms, default 2000). */
   statusIntervalMs?: number;
+  events?: FeedEvents;
 }
 
 /** The command centre's title in its meeting record. */
@@ -161,6 +170,11 @@ export class FeedManager {
       listenIp: this.deps.listenIp,
       enterCommandCentre: (feed) => this.enterCommandCentre(feed),
       statusChanged: () => this.statusChanged(),
+      stateChanged: (changed, previous) => {
+        const status = changed.status();
+        if (status.state === 'live') this.deps.events?.feedStarted(status, changed.record);
+        else if (previous === 'live' || status.state === 'failed') this.deps.events?.feedEnded(status, changed.record);
+      },
     });
     this.runtimes.set(record.id, runtime);
     void runtime.start();

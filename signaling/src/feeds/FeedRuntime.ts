@@ -15,6 +15,8 @@ export interface FeedRuntimeHost {
   enterCommandCentre(feed: FeedRecord): Promise<{ meeting: Meeting; participant: Participant; member: FeedMember }>;
   /** Something in the status changed: the wall should hear of it now. */
   statusChanged(): void;
+  /** The state changed from `previous` (events: went live, stopped, failed). */
+  stateChanged(runtime: FeedRuntime, previous: FeedState): void;
 }
 
 /** Waits before running a failed feed again: doubling from the first to the last (ms). */
@@ -189,6 +191,7 @@ export class FeedRuntime {
 
   /** Stops everything the feed runs; its shares end. */
   async stop(): Promise<void> {
+    if (this.state === 'live') this.setState('waiting');
     this.stopped = true;
     clearTimeout(this.retryTimer);
     for (const share of [...this.shares.values()]) share.end();
@@ -262,11 +265,13 @@ export class FeedRuntime {
   private setState(state: FeedState, error: string | null = null): void {
     if (state !== 'live') this.liveSince = null;
     if (this.state === state && this.error === error) return;
+    const previous = this.state;
     this.state = state;
     this.error = error;
     this.since = Date.now();
     this.host.logger.info({ feedId: this.id, state, error }, 'feed state');
     this.host.statusChanged();
+    if (previous !== state) this.host.stateChanged(this, previous);
   }
 }
 

@@ -2,13 +2,20 @@
 // producer of the meeting (piped to the recording's router), the active speaker and the broadcast
 // venue, and tells the meeting (录制中) when recording starts and stops.
 import type { ListenIp, Meeting, mediasoupTypes as ms, ProducerAppData, Sfu } from '@cityconf/sfu';
-import { MeetingRecording, RecordingError, type RecordingLibrary, type StopReason } from '@cityconf/recordings';
+import { MeetingRecording, RecordingError, type RecordingLibrary, type RecordingManifest, type StopReason } from '@cityconf/recordings';
 import { ProtocolError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { MeetingControlState, RecordingState, ServerEventName, ServerEvents } from '../protocol.js';
 import type { Roster } from '../Roster.js';
 import type { Store } from '../store/types.js';
 import { NOT_RECORDING, type RecordingControl } from './RecordingControl.js';
+
+/** Recording start and end, for webhooks. */
+export interface RecordingEvents {
+  recordingStarted(manifest: RecordingManifest): void;
+  /** The recording is finished: files closed, composite made (or status says why not). */
+  recordingEnded(manifest: RecordingManifest): void;
+}
 
 export interface MeetingRecorderDeps {
   sfu: Sfu;
@@ -20,6 +27,7 @@ export interface MeetingRecorderDeps {
   logger: Logger;
   minFreeBytes: number;
   emitToMeeting: <E extends ServerEventName>(meetingId: string, event: E, payload: ServerEvents[E]) => void;
+  events?: RecordingEvents;
 }
 
 interface Running {
@@ -103,6 +111,7 @@ export class MeetingRecorder implements RecordingControl {
     for (const producer of meeting.producers) void this.record(running, producer);
     this.deps.logger.info({ meetingId, recordingId: recording.id, by }, 'recording started');
     this.deps.emitToMeeting(meetingId, 'recording', { recording: state });
+    this.deps.events?.recordingStarted(recording.snapshot);
     return recording.id;
   }
 
@@ -137,6 +146,7 @@ export class MeetingRecorder implements RecordingControl {
       this.deps.emitToMeeting(meetingId, 'recording', { recording: NOT_RECORDING, reason });
       await running.recording
         .stop(reason === 'disk-full' ? 'disk-full' : 'requested')
+        .then((manifest) => this.deps.events?.recordingEnded(manifest))
         .catch((error: unknown) => this.deps.logger.error({ err: error, meetingId }, 'the recording could not be finished'));
     })();
     const stopping = running.stopping;
