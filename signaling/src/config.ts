@@ -32,8 +32,8 @@ export interface ServerConfig {
   /** Where drones push RTMP (rtmp://host:<port>/live/<streamKey>); 0 picks a free port, -1 turns RTMP off. */
   rtmpPort: number;
   recordings: {
-    /** Recording files and their manifests. */
-    dir: string;
+    /** Recording files and their manifests; null: `DATA_DIR/recordings`. */
+    dir: string | null;
     /** Finished recordings older than this many days are deleted (0 keeps them). */
     retentionDays: number;
     /** A recording stops (and none starts) when the disk has less free space than this (MiB). */
@@ -99,7 +99,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     audioLastN: integer(env, 'AUDIO_LAST_N', 4, 1, 32),
     rtmpPort: integer(env, 'RTMP_PORT', 1935, -1, 65535),
     recordings: {
-      dir: resolve(env.RECORDINGS_DIR || resolve(dataDir, 'recordings')),
+      dir: env.RECORDINGS_DIR ? resolve(env.RECORDINGS_DIR) : null,
       retentionDays: integer(env, 'RECORDING_RETENTION_DAYS', 0, 0, 36500),
       minFreeMb: integer(env, 'RECORDING_MIN_FREE_MB', 1024, 0, 10_000_000),
     },

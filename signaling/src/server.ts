@@ -20,7 +20,9 @@ import { meetingChannel, Session } from './Session.js';
 import { MeetingRecorder } from './recording/MeetingRecorder.js';
 import { openSqliteStore } from './store/sqlite/SqliteStore.js';
 import type { Store } from './store/types.js';
+import { feedWebhooks } from './webhooks/feedWebhooks.js';
 import { meetingWebhooks } from './webhooks/meetingWebhooks.js';
+import { recordingWebhooks } from './webhooks/recordingWebhooks.js';
 import { WebhookNotifier } from './webhooks/WebhookNotifier.js';
 
 export interface RunningServer {
@@ -66,6 +68,7 @@ export async function startServer(overrides?: DeepPartial<ServerConfig>): Promis
     logger.warn('using the development operator API key: set OPERATOR_API_KEY in production');
   }
   mkdirSync(config.dataDir, { recursive: true });
+  const recordingsDir = config.recordings.dir ?? join(config.dataDir, 'recordings');
 
   warnOnSmallUdpBuffers(config, logger);
   const store = openSqliteStore(join(config.dataDir, 'cityconf.db'));
@@ -86,17 +89,18 @@ export async function startServer(overrides?: DeepPartial<ServerConfig>): Promis
       if (event === 'controlChanged') recorder?.controlChanged(meetingId, (payload as ServerEvents['controlChanged']).control);
     },
   });
-  const library = new RecordingLibrary({ root: config.recordings.dir, logger: logger.child({ component: 'recordings' }) });
+  const library = new RecordingLibrary({ root: recordingsDir, logger: logger.child({ component: 'recordings' }) });
   recorder = new MeetingRecorder({
     sfu,
     roster,
     store,
     library,
-    root: config.recordings.dir,
+    root: recordingsDir,
     listenIp: config.sfu.listenIps[0]!,
     logger: logger.child({ component: 'recordings' }),
     minFreeBytes: config.recordings.minFreeMb * 1024 * 1024,
     emitToMeeting: (meetingId, event, payload) => io?.to(meetingChannel(meetingId)).emit(event, payload),
+    events: recordingWebhooks(webhooks, library),
   });
   const recordingUpkeep = startRecordingUpkeep(library, config.recordings.retentionDays, logger);
   const feeds = new FeedManager({
@@ -106,6 +110,7 @@ export async function startServer(overrides?: DeepPartial<ServerConfig>): Promis
     logger: logger.child({ component: 'feeds' }),
     listenIp: config.sfu.listenIps[0]!,
     emitToMeeting: (meetingId, event, payload) => io?.to(meetingChannel(meetingId)).emit(event, payload),
+    events: feedWebhooks(webhooks),
   });
   feeds.start();
   const rtmp =

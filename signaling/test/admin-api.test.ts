@@ -160,7 +160,8 @@ describe('authorization', () => {
   // the others get refused before the route runs.
   const operatorOnly = (ok: number) => ({ none: 401, wrongKey: 401, operatorKey: ok, operatorSession: ok, unitSession: 403, terminalSession: 403, chairToken: 401, participantToken: 401 });
   const unitOnly = (ok: number) => ({ none: 401, wrongKey: 401, operatorKey: 403, operatorSession: 403, unitSession: ok, terminalSession: ok, chairToken: 401, participantToken: 401 });
-  const chairOrOperator = { none: 401, wrongKey: 401, operatorKey: 200, operatorSession: 200, unitSession: 403, terminalSession: 403, chairToken: 200, participantToken: 403 };
+  const chairOr = (ok: number) => ({ none: 401, wrongKey: 401, operatorKey: ok, operatorSession: ok, unitSession: 403, terminalSession: 403, chairToken: ok, participantToken: 403 });
+  const chairOrOperator = chairOr(200);
   const everyone = (status: number) => ({ none: status, wrongKey: status, operatorKey: status, operatorSession: status, unitSession: status, terminalSession: status, chairToken: status, participantToken: status });
 
   /** method, documented path, the path called, body, status per credential */
@@ -194,6 +195,21 @@ describe('authorization', () => {
     ['GET', '/api/me', '/api/me', undefined, unitOnly(200)],
     ['GET', '/api/me/meetings', '/api/me/meetings', undefined, unitOnly(200)],
     ['POST', '/api/me/meetings/{id}/token', '/api/me/meetings/nope/token', undefined, unitOnly(404)],
+    ['GET', '/api/feeds', '/api/feeds', undefined, operatorOnly(200)],
+    ['POST', '/api/feeds', '/api/feeds', {}, operatorOnly(400)],
+    ['GET', '/api/feeds/{id}', '/api/feeds/nope', undefined, operatorOnly(404)],
+    ['PATCH', '/api/feeds/{id}', '/api/feeds/nope', {}, operatorOnly(404)],
+    ['DELETE', '/api/feeds/{id}', '/api/feeds/nope', undefined, operatorOnly(404)],
+    ['POST', '/api/meetings/{id}/feeds', '/api/meetings/authz/feeds', {}, chairOr(400)],
+    // This handler runs without the feed manager and the recorder (feeds.test.ts and the recording
+    // tests have them): whoever may call these is told 409, the others are refused first.
+    ['DELETE', '/api/meetings/{id}/feeds/{feedId}', '/api/meetings/authz/feeds/nope', undefined, chairOr(409)],
+    ['GET', '/api/meetings/{id}/recordings', '/api/meetings/authz/recordings', undefined, chairOr(409)],
+    ['POST', '/api/meetings/{id}/recording/start', '/api/meetings/authz/recording/start', undefined, chairOr(409)],
+    ['POST', '/api/meetings/{id}/recording/stop', '/api/meetings/authz/recording/stop', undefined, chairOr(409)],
+    ['GET', '/api/recordings', '/api/recordings', undefined, operatorOnly(409)],
+    ['GET', '/api/recordings/{id}', '/api/recordings/nope', undefined, operatorOnly(409)],
+    ['DELETE', '/api/recordings/{id}', '/api/recordings/nope', undefined, operatorOnly(409)],
   ];
 
   it.each(matrix)('%s %s', async (method, _, path, body, expected) => {

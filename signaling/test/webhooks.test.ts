@@ -2,11 +2,15 @@
 // verifies and parses them, and the delivery log records every attempt.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { TrackSource, TrackType, WebhookReceiver } from 'livekit-server-sdk';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RecordingLibrary, type RecordingManifest } from '@cityconf/recordings';
+import { EgressStatus, TrackSource, TrackType, WebhookReceiver } from 'livekit-server-sdk';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AuthConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import type { WebhookDelivery, WebhookDeliveryRepository } from '../src/store/types.js';
+import { recordingWebhooks } from '../src/webhooks/recordingWebhooks.js';
 import {
   parseWebhookUrls,
   WebhookNotifier,
@@ -284,6 +288,34 @@ describe('webhooks', () => {
 
     hooks.participantJoined(ROOM, UNIT);
     expect(deliveries.rows).toHaveLength(4);
+  });
+
+  it('ends a recording stopped for disk space as EGRESS_LIMIT_REACHED and one a crash interrupted as EGRESS_ABORTED', async () => {
+    const { url, received } = await startReceiver();
+    const hooks = notifier({ urls: [url] });
+    // No recordings directory: the events go out without file sizes.
+    const library = new RecordingLibrary({ root: join(tmpdir(), 'cityconf-no-recordings'), logger: createLogger('silent') });
+    const recordings = recordingWebhooks(hooks, library);
+    const manifest = (recordingId: string, status: RecordingManifest['status'], error?: string): RecordingManifest => ({
+      recordingId,
+      meetingId: 'city-plenary',
+      status,
+      error,
+      startedAt: '2025-06-15T08:00:00.000Z',
+      endedAt: '2025-06-15T08:30:00.000Z',
+      tracks: [{ id: 't1', file: 't001.webm', kind: 'audio', codec: 'opus', participantId: 'p1', name: '甲县', source: 'microphone', startedAt: '2025-06-15T08:00:01.000Z', endedAt: '2025-06-15T08:29:59.000Z' }],
+      timeline: [],
+    });
+    recordings.recordingEnded(manifest('full', 'stopped-disk-full', 'the recordings disk is nearly full'));
+    await vi.waitFor(() => expect(received).toHaveLength(1));
+    recordings.recordingEnded(manifest('crashed', 'interrupted', 'the server stopped while recording'));
+    await vi.waitFor(() => expect(received).toHaveLength(2));
+
+    const [full, crashed] = (await Promise.all(received.map((request) => parse(request)))).map((event) => event.egressInfo!);
+    expect(full).toMatchObject({ egressId: 'full', roomName: 'city-plenary', status: EgressStatus.EGRESS_LIMIT_REACHED, error: 'the recordings disk is nearly full' });
+    expect(full!.endedAt - full!.startedAt).toBe(1_800_000_000_000n);
+    expect(full!.fileResults).toMatchObject([{ filename: 't001.webm', size: 0n, duration: 1_798_000_000_000n }]);
+    expect(crashed).toMatchObject({ egressId: 'crashed', status: EgressStatus.EGRESS_ABORTED, error: 'the server stopped while recording' });
   });
 
   it('records nothing when no URL is configured', async () => {

@@ -1,13 +1,18 @@
-// Posts meeting and participant events to the configured URLs in LiveKit's webhook format, so
-// that LiveKit's WebhookReceiver (any server SDK) verifies and parses them. Every event × URL is
-// one row in the delivery log; each URL gets its events one at a time, in order.
+// Posts meeting, participant, feed (ingress) and recording (egress) events to the configured URLs
+// in LiveKit's webhook format, so that LiveKit's WebhookReceiver (any server SDK) verifies and
+// parses them. Every event × URL is one row in the delivery log; each URL gets its events one at a
+// time, in order.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AuthConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import type { WebhookDelivery, WebhookDeliveryRepository } from '../store/types.js';
 import {
+  buildEgressMessage,
+  buildIngressMessage,
   buildWebhookMessage,
-  type WebhookEventName,
+  type RoomEventName,
+  type WebhookEgress,
+  type WebhookIngress,
   type WebhookMessage,
   type WebhookParticipant,
   type WebhookRoom,
@@ -15,7 +20,7 @@ import {
 } from './events.js';
 import { signWebhook } from './signature.js';
 
-export type { WebhookParticipant, WebhookRoom, WebhookTrack } from './events.js';
+export type { WebhookEgress, WebhookFile, WebhookIngress, WebhookParticipant, WebhookRoom, WebhookTrack } from './events.js';
 
 export interface WebhookNotifierOptions {
   urls: string[];
@@ -115,6 +120,22 @@ export class WebhookNotifier {
     this.#notify('track_unpublished', room, participant, track);
   }
 
+  ingressStarted(ingress: WebhookIngress): void {
+    this.#enqueue(() => buildIngressMessage('ingress_started', ingress));
+  }
+
+  ingressEnded(ingress: WebhookIngress): void {
+    this.#enqueue(() => buildIngressMessage('ingress_ended', ingress));
+  }
+
+  egressStarted(egress: WebhookEgress): void {
+    this.#enqueue(() => buildEgressMessage('egress_started', egress));
+  }
+
+  egressEnded(egress: WebhookEgress): void {
+    this.#enqueue(() => buildEgressMessage('egress_ended', egress));
+  }
+
   /** Resolves once every queued event has been delivered or has failed (or close() stopped it). */
   async drain(): Promise<void> {
     for (let running = this.#running(); running.length > 0; running = this.#running()) {
@@ -135,9 +156,15 @@ export class WebhookNotifier {
     return this.#queues.flatMap((queue) => (queue.running ? [queue.running] : []));
   }
 
-  #notify(event: WebhookEventName, room: WebhookRoom, participant?: WebhookParticipant, track?: WebhookTrack): void {
+  #notify(event: RoomEventName, room: WebhookRoom, participant?: WebhookParticipant, track?: WebhookTrack): void {
+    this.#enqueue(() => buildWebhookMessage(event, room, participant, track));
+  }
+
+  /** Builds the message only when it will be sent. */
+  #enqueue(build: () => WebhookMessage): void {
     if (this.#queues.length === 0 || this.#shutdown.signal.aborted) return;
-    const message = buildWebhookMessage(event, room, participant, track);
+    const message = build();
+    const { event } = message;
     const now = Date.now();
     for (const queue of this.#queues) {
       let delivery: WebhookDelivery;

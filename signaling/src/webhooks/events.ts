@@ -1,7 +1,23 @@
 // LiveKit webhook events built from LiveKit's own protobuf classes, so that field names, enum
 // names and int64 encoding are exactly what LiveKit servers send and its SDKs parse.
 import { randomBytes } from 'node:crypto';
-import { ParticipantInfo, ParticipantInfo_State, Room, TrackInfo, TrackSource, TrackType, WebhookEvent } from '@livekit/protocol';
+import {
+  EgressInfo,
+  EgressStatus,
+  FileInfo,
+  IngressInfo,
+  IngressInput,
+  IngressState,
+  IngressState_Status,
+  InputVideoState,
+  ParticipantInfo,
+  ParticipantInfo_State,
+  Room,
+  TrackInfo,
+  TrackSource,
+  TrackType,
+  WebhookEvent,
+} from '@livekit/protocol';
 
 export interface WebhookRoom {
   sid: string;
@@ -30,14 +46,64 @@ export interface WebhookTrack {
   muted?: boolean;
 }
 
-/** The LiveKit event names this server sends. */
-export type WebhookEventName =
+/** A drone or camera feed, as a LiveKit ingress. */
+export interface WebhookIngress {
+  id: string;
+  name: string;
+  kind: 'rtmp' | 'whip' | 'rtsp' | 'srt';
+  /** The publisher's secret (pushed feeds): LiveKit sends the ingress's stream key in its webhooks too. */
+  streamKey?: string;
+  /** Where a pulled feed is read from. */
+  url?: string;
+  roomName: string;
+  participantIdentity: string;
+  participantName: string;
+  /** LiveKit's name for it. */
+  status: keyof typeof IngressState_Status;
+  error?: string;
+  /** ms since the epoch. */
+  startedAt?: number;
+  /** ms since the epoch. */
+  endedAt?: number;
+  video?: { codec: string | null; width: number; height: number };
+}
+
+/** A meeting recording, as a LiveKit egress. */
+export interface WebhookEgress {
+  id: string;
+  roomName: string;
+  /** LiveKit's name for it. */
+  status: keyof typeof EgressStatus;
+  error?: string;
+  /** ms since the epoch. */
+  startedAt: number;
+  /** ms since the epoch. */
+  endedAt?: number;
+  files: WebhookFile[];
+}
+
+export interface WebhookFile {
+  filename: string;
+  bytes: number;
+  durationMs: number;
+  /** ms since the epoch. */
+  startedAt?: number;
+  /** ms since the epoch. */
+  endedAt?: number;
+}
+
+export type RoomEventName =
   | 'room_started'
   | 'room_finished'
   | 'participant_joined'
   | 'participant_left'
   | 'track_published'
   | 'track_unpublished';
+export type IngressEventName = 'ingress_started' | 'ingress_ended';
+export type EgressEventName = 'egress_started' | 'egress_ended';
+
+/** The LiveKit event names this server sends. */
+export type WebhookEventName = RoomEventName | IngressEventName | EgressEventName;
 
 /** One event, ready to post: the same body goes to every URL. */
 export interface WebhookMessage {
@@ -53,6 +119,13 @@ const TRACK_SOURCES: Record<WebhookTrack['source'], TrackSource> = {
   screen: TrackSource.SCREEN_SHARE,
 };
 
+const INGRESS_INPUTS: Record<WebhookIngress['kind'], IngressInput> = {
+  rtmp: IngressInput.RTMP_INPUT,
+  whip: IngressInput.WHIP_INPUT,
+  rtsp: IngressInput.URL_INPUT,
+  srt: IngressInput.URL_INPUT,
+};
+
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
 /** LiveKit's event id shape: `EV_` and 12 base62 characters. */
@@ -62,6 +135,11 @@ function eventId(): string {
 
 function seconds(ms: number): bigint {
   return BigInt(Math.floor(ms / 1000));
+}
+
+/** Ingress and egress times are in nanoseconds, as LiveKit's services write them. */
+function nanoseconds(ms: number | undefined): bigint {
+  return ms === undefined ? 0n : BigInt(Math.floor(ms)) * 1_000_000n;
 }
 
 function toRoom(room: WebhookRoom): Room {
@@ -100,26 +178,86 @@ function toTrack(track: WebhookTrack): TrackInfo {
   });
 }
 
+function toIngress(ingress: WebhookIngress): IngressInfo {
+  const { video } = ingress;
+  return new IngressInfo({
+    ingressId: ingress.id,
+    name: ingress.name,
+    streamKey: ingress.streamKey ?? '',
+    url: ingress.url ?? '',
+    inputType: INGRESS_INPUTS[ingress.kind],
+    roomName: ingress.roomName,
+    participantIdentity: ingress.participantIdentity,
+    participantName: ingress.participantName,
+    state: new IngressState({
+      status: IngressState_Status[ingress.status],
+      error: ingress.error ?? '',
+      startedAt: nanoseconds(ingress.startedAt),
+      endedAt: nanoseconds(ingress.endedAt),
+      ...(video
+        ? { video: new InputVideoState({ mimeType: video.codec ? `video/${video.codec.toUpperCase()}` : '', width: video.width, height: video.height }) }
+        : {}),
+    }),
+  });
+}
+
+function toFile(file: WebhookFile): FileInfo {
+  return new FileInfo({
+    filename: file.filename,
+    size: BigInt(file.bytes),
+    duration: nanoseconds(file.durationMs),
+    startedAt: nanoseconds(file.startedAt),
+    endedAt: nanoseconds(file.endedAt),
+  });
+}
+
+function toEgress(egress: WebhookEgress): EgressInfo {
+  return new EgressInfo({
+    egressId: egress.id,
+    roomName: egress.roomName,
+    status: EgressStatus[egress.status],
+    error: egress.error ?? '',
+    startedAt: nanoseconds(egress.startedAt),
+    endedAt: nanoseconds(egress.endedAt),
+    fileResults: egress.files.map(toFile),
+  });
+}
+
+function message(event: WebhookEventName, fields: NonNullable<ConstructorParameters<typeof WebhookEvent>[0]>, now: number): WebhookMessage {
+  const id = eventId();
+  const body = new WebhookEvent({ ...fields, event, id, createdAt: seconds(now) }).toJsonString();
+  return { id, event, body };
+}
+
 /**
- * Builds one event. A participant that left is DISCONNECTED; in every other event it is ACTIVE
- * (LiveKit sends participant_joined once the participant is active).
+ * Builds one room event. A participant that left is DISCONNECTED; in every other event it is
+ * ACTIVE (LiveKit sends participant_joined once the participant is active).
  */
 export function buildWebhookMessage(
-  event: WebhookEventName,
+  event: RoomEventName,
   room: WebhookRoom,
   participant?: WebhookParticipant,
   track?: WebhookTrack,
   now = Date.now(),
 ): WebhookMessage {
-  const id = eventId();
   const state = event === 'participant_left' ? ParticipantInfo_State.DISCONNECTED : ParticipantInfo_State.ACTIVE;
-  const message = new WebhookEvent({
+  return message(
     event,
-    id,
-    createdAt: seconds(now),
-    room: toRoom(room),
-    ...(participant ? { participant: toParticipant(participant, state) } : {}),
-    ...(track ? { track: toTrack(track) } : {}),
-  });
-  return { id, event, body: message.toJsonString() };
+    {
+      room: toRoom(room),
+      ...(participant ? { participant: toParticipant(participant, state) } : {}),
+      ...(track ? { track: toTrack(track) } : {}),
+    },
+    now,
+  );
+}
+
+/** Builds an ingress event: like LiveKit's, it carries the ingress and no room. */
+export function buildIngressMessage(event: IngressEventName, ingress: WebhookIngress, now = Date.now()): WebhookMessage {
+  return message(event, { ingressInfo: toIngress(ingress) }, now);
+}
+
+/** Builds an egress event: like LiveKit's, it carries the egress and no room. */
+export function buildEgressMessage(event: EgressEventName, egress: WebhookEgress, now = Date.now()): WebhookMessage {
+  return message(event, { egressInfo: toEgress(egress) }, now);
 }
