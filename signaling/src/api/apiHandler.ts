@@ -12,7 +12,7 @@ import { recordingRoutes } from './recordings.js';
 import { joinTokenRoutes } from './joinTokens.js';
 import { meetingRoutes } from './meetings.js';
 import { openApiDocument } from './openapi.js';
-import { json, send, sendError } from './reply.js';
+import { answerFailure, json, send } from './reply.js';
 import { route, type Route } from './Route.js';
 import { unitRoutes } from './units.js';
 import { webhookRoutes } from './webhooks.js';
@@ -132,19 +132,6 @@ export function createApiHandler(deps: ApiDeps): (req: IncomingMessage, res: Ser
   }
 
   return (req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
-      if (error instanceof ApiError) {
-        // Unread request bodies would otherwise hold the connection.
-        if (!req.readableEnded) res.setHeader('connection', 'close');
-        sendError(res, error);
-        return;
-      }
-      api.logger.error({ err: error, method: req.method, url: req.url }, 'api request failed');
-      sendError(res, new ApiError('INTERNAL', 'the server failed to handle the request: try again, and report it if it persists'));
-    });
+    handle(req, res).catch((error: unknown) => answerFailure(req, res, error, api.logger, 'api request'));
   };
 }

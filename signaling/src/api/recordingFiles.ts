@@ -7,7 +7,7 @@ import { RecordingError, serveRecordingFile } from '@cityconf/recordings';
 import { withDefaults, type ApiDeps } from './ApiDeps.js';
 import { ApiError } from './ApiError.js';
 import { authorize } from './authorize.js';
-import { sendError } from './reply.js';
+import { answerFailure } from './reply.js';
 
 const FILE_PATH = /^\/api\/recordings\/([^/]+)\/files\/([^/]+)$/;
 
@@ -56,17 +56,6 @@ export function createRecordingFileHandler(deps: ApiDeps): (req: IncomingMessage
   }
 
   return (req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
-      if (error instanceof ApiError) {
-        sendError(res, error);
-        return;
-      }
-      api.logger.error({ err: error, url: req.url }, 'recording file request failed');
-      sendError(res, new ApiError('INTERNAL', 'the server could not read the recording file: try again, and report it if it persists'));
-    });
+    handle(req, res).catch((error: unknown) => answerFailure(req, res, error, api.logger, 'recording file request'));
   };
 }

@@ -1,6 +1,6 @@
 // Writing API replies.
-import type { ServerResponse } from 'node:http';
-import type { ApiError } from './ApiError.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ApiError } from './ApiError.js';
 
 export type ApiReply =
   | { status: number; json: unknown }
@@ -39,4 +39,29 @@ export function attachment(text: string, contentType: string, fileName: string):
     contentType,
     headers: { 'content-disposition': `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}` },
   };
+}
+
+/**
+ * Answers a request whose handler failed: an ApiError as itself, anything else as INTERNAL
+ * (logged with `what`); a reply already under way is cut off.
+ */
+export function answerFailure(
+  req: IncomingMessage,
+  res: ServerResponse,
+  error: unknown,
+  logger: { error(object: object, message: string): void },
+  what: string,
+): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  if (error instanceof ApiError) {
+    // Unread request bodies would otherwise hold the connection.
+    if (!req.readableEnded) res.setHeader('connection', 'close');
+    sendError(res, error);
+    return;
+  }
+  logger.error({ err: error, method: req.method, url: req.url }, `${what} failed`);
+  sendError(res, new ApiError('INTERNAL', `the server failed to handle the ${what}: try again, and report it if it persists`));
 }
