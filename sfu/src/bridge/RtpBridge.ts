@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import type { Logger } from 'pino';
 import type { ListenIp } from '../config.js';
 import { FfmpegProcess } from './FfmpegProcess.js';
 import { receiveSdp } from './sdp.js';
+import { SupervisedJob, type SupervisedJobEvents } from './SupervisedJob.js';
 import { DEFAULT_BRIDGE_PORTS, releasePortPair, reservePortPair, udpPortsBound } from './udpPorts.js';
 
 export interface RtpBridgeOptions {
@@ -29,7 +29,7 @@ export interface RtpBridgeOptions {
   ffmpegPath?: string;
 }
 
-export interface RtpBridgeEvents {
+export interface RtpBridgeEvents extends SupervisedJobEvents {
   /** The first ffmpeg run listens and the consumers send to it. */
   started: [];
   /** An ffmpeg that had exited on its own runs again (`run` counts from 1). */
@@ -56,8 +56,6 @@ interface Leg {
   port: number;
 }
 
-type State = 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
-
 /**
  * An egress job: the given producers, consumed on plain transports (one per stream, without
  * rtcp-mux, as ffmpeg listens), sent to one ffmpeg that reads them through an SDP file and writes
@@ -65,20 +63,17 @@ type State = 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
  * an ffmpeg that exits on its own is restarted with backoff up to `maxRestarts` times, then the job
  * fails; stop() or a failure closes all of it.
  */
-export class RtpBridge extends EventEmitter<RtpBridgeEvents> {
-  private state: State = 'starting';
+export class RtpBridge extends SupervisedJob<RtpBridgeEvents> {
   private ffmpeg?: FfmpegProcess;
   private runs = 0;
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private ending?: Promise<void>;
 
   private constructor(
     private readonly options: RtpBridgeOptions,
     private readonly legs: Leg[],
     private readonly sdpDir: string,
-    private readonly logger: Logger,
+    logger: Logger,
   ) {
-    super();
+    super(logger);
   }
 
   /** Starts the job; resolves once ffmpeg listens and media flows, rejects if it fails first. */
@@ -120,29 +115,8 @@ export class RtpBridge extends EventEmitter<RtpBridgeEvents> {
     return this.legs.map((leg) => leg.consumer);
   }
 
-  /** Stops ffmpeg (letting it finish its output), then closes consumers and transports. */
-  stop(): Promise<void> {
-    if (this.state === 'failed') return this.ending ?? Promise.resolve();
-    this.ending ??= this.end('stopping').then(() => {
-      this.state = 'stopped';
-      this.logger.info('bridge job stopped');
-      this.emit('stopped');
-    });
-    return this.ending;
-  }
-
-  private fail(reason: Error): void {
-    if (this.ending) return;
-    this.logger.error({ err: reason }, 'bridge job failed');
-    this.ending = this.end('failed').then(() => {
-      this.emit('failed', reason);
-    });
-  }
-
-  private async end(state: 'stopping' | 'failed'): Promise<void> {
-    this.state = state;
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
+  /** Stops ffmpeg (letting it finish its output), then closes consumers and transports and removes the SDP. */
+  protected async release(): Promise<void> {
     await this.ffmpeg?.stop();
     closeLegs(this.legs);
     await rm(this.sdpDir, { recursive: true, force: true });
@@ -167,13 +141,13 @@ export class RtpBridge extends EventEmitter<RtpBridgeEvents> {
     );
     this.ffmpeg = ffmpeg;
     void ffmpeg.exited.then((exit) => {
-      if (this.ffmpeg !== ffmpeg || this.ending) return;
+      if (this.ffmpeg !== ffmpeg || this.isEnding) return;
       this.ffmpeg = undefined;
       const reason = exit.error?.message ?? `ffmpeg exited on its own (code ${exit.code}, signal ${exit.signal})`;
       this.restartOrFail(reason);
     });
     void this.whenListening(ffmpeg).then(async (listening) => {
-      if (this.ffmpeg !== ffmpeg || this.ending) return;
+      if (this.ffmpeg !== ffmpeg || this.isEnding) return;
       if (!listening) {
         this.logger.warn('ffmpeg did not open its ports in time');
         ffmpeg.stop(0).catch(() => undefined); // its exit restarts it
@@ -187,7 +161,6 @@ export class RtpBridge extends EventEmitter<RtpBridgeEvents> {
       }
       this.requestKeyFrames(ffmpeg);
       if (run === 0) {
-        this.state = 'running';
         this.emit('started');
       } else {
         this.emit('restarted', run);
@@ -213,7 +186,7 @@ export class RtpBridge extends EventEmitter<RtpBridgeEvents> {
     let exited = false;
     void ffmpeg.exited.then(() => (exited = true));
     const deadline = Date.now() + LISTEN_TIMEOUT_MS;
-    while (!exited && !this.ending && Date.now() < deadline) {
+    while (!exited && !this.isEnding && Date.now() < deadline) {
       if (await udpPortsBound(ports)) return true;
       await new Promise<void>((resolve) => this.after(50, resolve));
     }
@@ -234,7 +207,7 @@ export class RtpBridge extends EventEmitter<RtpBridgeEvents> {
       };
       consumer.on('trace', onTrace);
       const ask = (): void => {
-        if (delivered || consumer.closed || this.ffmpeg !== ffmpeg || this.ending || Date.now() > giveUp) {
+        if (delivered || consumer.closed || this.ffmpeg !== ffmpeg || this.isEnding || Date.now() > giveUp) {
           consumer.off('trace', onTrace);
           if (!consumer.closed) consumer.enableTraceEvent([]).catch(() => undefined);
           return;
@@ -246,14 +219,6 @@ export class RtpBridge extends EventEmitter<RtpBridgeEvents> {
     }
   }
 
-  /** A timer the job owns: cleared when it ends. */
-  private after(ms: number, callback: () => void): void {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      callback();
-    }, ms);
-    this.timers.add(timer);
-  }
 }
 
 /** A plain transport on the router and a paused consumer of `producer` on it, sending to a free port. */
