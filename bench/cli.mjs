@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-// `npm run bench -- [join|meeting|drone] [options]`: the join control-plane benchmark (default), the
-// meeting load benchmark with simulated units, or the drone relay benchmark. Each prints one JSON
-// object as its last stdout line.
+// `npm run bench -- [join|meeting|drone|recording] [options]`: the join control-plane benchmark
+// (default), the meeting load benchmark with simulated units, the drone relay benchmark, or the
+// recording cost benchmark. Each prints one JSON object as its last stdout line.
 //   join    --participants 40 --workers 1
 //   meeting --units 550 --speakers 2 --gallery-viewers 6 --duration 60 [--naive] [--chromium 2]
 //           [--bad-bots 0] [--switch 10] [--bots-per-socket 1] [--join-concurrency 10] [--workers <cores>]
 //           [--compare-naive N]   then the naive layout with N units in the same invocation, and the ratios
 //   drone   --feeds 8 --duration 30 [--protocol rtmp|whip] [--transcode] [--workers 2]
+//   recording --tracks 12 --duration 60 [--video-codec vp8|h264] [--speaker-changes 5] [--baseline 10]
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -31,27 +32,21 @@ function runScenario(name, options) {
   return JSON.parse(readFileSync(result, 'utf8'));
 }
 
+/** Parses the subcommand's options (`strings` take a value, `flags` do not); number() reads a numeric one. */
+function parseOptions(strings, flags = []) {
+  const options = Object.fromEntries([...strings.map((name) => [name, { type: 'string' }]), ...flags.map((name) => [name, { type: 'boolean' }])]);
+  const { values } = parseArgs({ allowPositionals: true, options });
+  const number = (name) => (values[name] === undefined ? undefined : Number(values[name]));
+  return { values, number };
+}
+
 if (subcommand === 'join') {
   await import('./join.mjs');
 } else if (subcommand === 'meeting') {
-  const { values } = parseArgs({
-    allowPositionals: true,
-    options: {
-      units: { type: 'string' },
-      speakers: { type: 'string' },
-      'gallery-viewers': { type: 'string' },
-      duration: { type: 'string' },
-      switch: { type: 'string' },
-      naive: { type: 'boolean' },
-      chromium: { type: 'string' },
-      'bad-bots': { type: 'string' },
-      'bots-per-socket': { type: 'string' },
-      'join-concurrency': { type: 'string' },
-      workers: { type: 'string' },
-      'compare-naive': { type: 'string' },
-    },
-  });
-  const number = (name) => (values[name] === undefined ? undefined : Number(values[name]));
+  const { values, number } = parseOptions(
+    ['units', 'speakers', 'gallery-viewers', 'duration', 'switch', 'chromium', 'bad-bots', 'bots-per-socket', 'join-concurrency', 'workers', 'compare-naive'],
+    ['naive'],
+  );
   const options = {
     units: number('units'),
     speakers: number('speakers'),
@@ -77,17 +72,7 @@ if (subcommand === 'join') {
   }
   process.stdout.write(`${JSON.stringify(measured)}\n`);
 } else if (subcommand === 'drone') {
-  const { values } = parseArgs({
-    allowPositionals: true,
-    options: {
-      feeds: { type: 'string' },
-      duration: { type: 'string' },
-      protocol: { type: 'string' },
-      transcode: { type: 'boolean' },
-      workers: { type: 'string' },
-    },
-  });
-  const number = (name) => (values[name] === undefined ? undefined : Number(values[name]));
+  const { values, number } = parseOptions(['feeds', 'duration', 'protocol', 'workers'], ['transcode']);
   if (values.protocol !== undefined && values.protocol !== 'rtmp' && values.protocol !== 'whip') {
     console.error(`--protocol ${values.protocol}: use rtmp or whip`);
     process.exit(2);
@@ -100,7 +85,22 @@ if (subcommand === 'join') {
     numWorkers: number('workers'),
   });
   process.stdout.write(`${JSON.stringify(measured)}\n`);
+} else if (subcommand === 'recording') {
+  const { values, number } = parseOptions(['tracks', 'duration', 'video-codec', 'speaker-changes', 'baseline']);
+  const videoCodec = values['video-codec'];
+  if (videoCodec !== undefined && videoCodec !== 'vp8' && videoCodec !== 'h264') {
+    console.error(`--video-codec ${videoCodec}: use vp8 or h264`);
+    process.exit(2);
+  }
+  const measured = runScenario('recording', {
+    tracks: number('tracks'),
+    durationSeconds: number('duration'),
+    videoCodec,
+    speakerChanges: number('speaker-changes'),
+    baselineSeconds: number('baseline'),
+  });
+  process.stdout.write(`${JSON.stringify(measured)}\n`);
 } else {
-  console.error(`unknown benchmark "${subcommand}": use join, meeting or drone`);
+  console.error(`unknown benchmark "${subcommand}": use join, meeting, drone or recording`);
   process.exit(2);
 }

@@ -1,6 +1,7 @@
 // The media every bot replays: a VP8 camera clip and an Opus microphone clip, encoded once with
 // ffmpeg and captured as RTP packets (ffmpeg's own RTP packetiser, sent to a UDP socket we read).
-// Cached as JSON in the OS temp directory, keyed by the encoder settings.
+// Cached as JSON in the OS temp directory, keyed by the encoder settings. loadClip() does the same
+// for another benchmark's own settings (VP8 or H.264 video, Opus).
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createSocket } from 'node:dgram';
@@ -9,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const FFMPEG = '/usr/bin/ffmpeg';
-const CLIP_SECONDS = 10;
+export const CLIP_SECONDS = 10;
 
 export interface ClipPacket {
   /** Offset from the clip's start, in RTP clock units. */
@@ -33,31 +34,32 @@ export interface MediaClips {
   video: Clip;
 }
 
-interface ClipSpec {
+export interface ClipSpec {
   kind: 'audio' | 'video';
+  /** How video key frames are told apart in the RTP payload (default VP8). */
+  videoCodec?: 'vp8' | 'h264';
   clockRate: number;
   /** One frame's duration in clock units (the gap between the last frame and the loop's start). */
   frameTs: number;
   args: string[];
 }
 
-const SPECS: ClipSpec[] = [
-  {
-    kind: 'video',
-    clockRate: 90000,
-    frameTs: 6000,
-    // 640×360, 15 fps, ~300 kbps, a key frame every 2 s (30 frames): CLIP_SECONDS loops on a key frame.
-    args: ['-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=15', '-t', `${CLIP_SECONDS}`, '-c:v', 'libvpx', '-b:v', '300k',
-      '-g', '30', '-keyint_min', '30', '-deadline', 'realtime', '-cpu-used', '8', '-auto-alt-ref', '0', '-error-resilient', '1'],
-  },
-  {
-    kind: 'audio',
-    clockRate: 48000,
-    frameTs: 960,
-    args: ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-t', `${CLIP_SECONDS}`, '-ac', '2', '-c:a', 'libopus',
-      '-b:a', '32k', '-frame_duration', '20', '-application', 'voip'],
-  },
-];
+const VIDEO_SPEC: ClipSpec = {
+  kind: 'video',
+  clockRate: 90000,
+  frameTs: 6000,
+  // 640×360, 15 fps, ~300 kbps, a key frame every 2 s (30 frames): CLIP_SECONDS loops on a key frame.
+  args: ['-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=15', '-t', `${CLIP_SECONDS}`, '-c:v', 'libvpx', '-b:v', '300k',
+    '-g', '30', '-keyint_min', '30', '-deadline', 'realtime', '-cpu-used', '8', '-auto-alt-ref', '0', '-error-resilient', '1'],
+};
+
+const AUDIO_SPEC: ClipSpec = {
+  kind: 'audio',
+  clockRate: 48000,
+  frameTs: 960,
+  args: ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-t', `${CLIP_SECONDS}`, '-ac', '2', '-c:a', 'libopus',
+    '-b:a', '32k', '-frame_duration', '20', '-application', 'voip'],
+};
 
 /** True when a VP8 RTP payload (RFC 7741) starts a key frame. */
 export function isVp8KeyFrameStart(payload: Buffer): boolean {
@@ -72,6 +74,17 @@ export function isVp8KeyFrameStart(payload: Buffer): boolean {
     if (extensions & 0x30) offset += 1; // TID / KEYIDX
   }
   return offset < payload.length && (payload[offset]! & 0x01) === 0;
+}
+
+/**
+ * True when an H.264 RTP payload (RFC 6184) starts an IDR access unit: libx264 without global
+ * headers puts SPS first in every key frame, alone or first in a STAP-A.
+ */
+export function isH264KeyFrameStart(payload: Buffer): boolean {
+  const SPS = 7;
+  const STAP_A = 24;
+  const type = payload[0]! & 0x1f;
+  return type === SPS || (type === STAP_A && payload.length > 3 && (payload[3]! & 0x1f) === SPS);
 }
 
 /** Runs ffmpeg as fast as it can into a UDP socket and keeps the RTP packets (none may be lost). */
@@ -103,10 +116,11 @@ async function capture(spec: ClipSpec): Promise<Clip> {
     return {
       tsOffset: (packet.readUInt32BE(4) - firstTs) >>> 0,
       marker: (packet[1]! & 0x80) !== 0,
-      keyFrameStart: spec.kind === 'video' && isVp8KeyFrameStart(payload),
+      keyFrameStart: spec.kind === 'video' && (spec.videoCodec === 'h264' ? isH264KeyFrameStart(payload) : isVp8KeyFrameStart(payload)),
       payload: Buffer.from(payload),
     };
   });
+  if (spec.kind === 'video' && !clipPackets[0]!.keyFrameStart) throw new Error(`the ${spec.videoCodec ?? 'vp8'} clip does not start with a key frame`);
   return { kind: spec.kind, clockRate: spec.clockRate, durationTs: clipPackets.at(-1)!.tsOffset + spec.frameTs, packets: clipPackets };
 }
 
@@ -114,21 +128,29 @@ interface StoredClip extends Omit<Clip, 'packets'> {
   packets: (Omit<ClipPacket, 'payload'> & { payload: string })[];
 }
 
-/** The two clips, from the cache or encoded now (a few seconds, once per machine). */
-export async function loadMediaClips(cacheDir = join(tmpdir(), 'cityconf-bench-media')): Promise<MediaClips> {
+const DEFAULT_CACHE_DIR = join(tmpdir(), 'cityconf-bench-media');
+
+/** One clip, from the cache or encoded now (a few seconds, once per machine and settings). */
+export async function loadClip(spec: ClipSpec, cacheDir = DEFAULT_CACHE_DIR): Promise<Clip> {
   const ffmpegVersion = execFileSync(FFMPEG, ['-version'], { encoding: 'utf8' }).split('\n')[0];
-  const clips: Partial<MediaClips> = {};
   mkdirSync(cacheDir, { recursive: true });
-  for (const spec of SPECS) {
-    const key = createHash('sha256').update(JSON.stringify([spec, ffmpegVersion])).digest('hex').slice(0, 16);
-    const file = join(cacheDir, `${spec.kind}-${key}.json`);
-    if (!existsSync(file)) {
-      const clip = await capture(spec);
-      const stored: StoredClip = { ...clip, packets: clip.packets.map((p) => ({ ...p, payload: p.payload.toString('base64') })) };
-      writeFileSync(file, JSON.stringify(stored));
-    }
-    const stored = JSON.parse(readFileSync(file, 'utf8')) as StoredClip;
-    clips[spec.kind] = { ...stored, packets: stored.packets.map((p) => ({ ...p, payload: Buffer.from(p.payload, 'base64') })) };
+  const key = createHash('sha256').update(JSON.stringify([spec, ffmpegVersion])).digest('hex').slice(0, 16);
+  const file = join(cacheDir, `${spec.videoCodec ?? spec.kind}-${key}.json`);
+  if (!existsSync(file)) {
+    const clip = await capture(spec);
+    const stored: StoredClip = { ...clip, packets: clip.packets.map((p) => ({ ...p, payload: p.payload.toString('base64') })) };
+    writeFileSync(file, JSON.stringify(stored));
   }
-  return clips as MediaClips;
+  const stored = JSON.parse(readFileSync(file, 'utf8')) as StoredClip;
+  return { ...stored, packets: stored.packets.map((p) => ({ ...p, payload: Buffer.from(p.payload, 'base64') })) };
+}
+
+/** The bots' two clips. */
+export async function loadMediaClips(cacheDir = DEFAULT_CACHE_DIR): Promise<MediaClips> {
+  return { video: await loadClip(VIDEO_SPEC, cacheDir), audio: await loadClip(AUDIO_SPEC, cacheDir) };
+}
+
+/** The bots' microphone clip alone: Opus 48 kHz stereo, 32 kbit/s, 20 ms frames. */
+export function loadAudioClip(cacheDir = DEFAULT_CACHE_DIR): Promise<Clip> {
+  return loadClip(AUDIO_SPEC, cacheDir);
 }

@@ -7,13 +7,25 @@ import type { types as ms } from 'mediasoup';
 
 const CLOCK_TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
+/** The fields of /proc/<pid>/stat after the ")" that ends the command name (state first). */
+function statFields(pid: number | 'self'): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 /** CPU time a process has used so far, in microseconds. */
 export function processCpuMicros(pid: number): number {
-  // Fields after the ")" that ends the command name: state is field 3, utime 14, stime 15.
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return (ticks * 1e6) / CLOCK_TICKS_PER_SECOND;
+  const fields = statFields(pid); // utime is field 14 of the line, stime 15
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS_PER_SECOND;
+}
+
+/**
+ * CPU time of the children this process has waited for (cutime + cstime), in microseconds: what
+ * a child used over its whole life, counted once it has exited and been reaped.
+ */
+export function reapedChildrenCpuMicros(): number {
+  const fields = statFields('self'); // cutime is field 16 of the line, cstime 17
+  return ((Number(fields[13]) + Number(fields[14])) * 1e6) / CLOCK_TICKS_PER_SECOND;
 }
 
 /** Resident memory of a process now, in MiB. */
