@@ -10,6 +10,7 @@ export default defineConfig({
     alias: {
       '@cityconf/sfu': fileURLToPath(new URL('./sfu/src/index.ts', import.meta.url)),
       '@cityconf/recordings': fileURLToPath(new URL('./recordings/src/index.ts', import.meta.url)),
+      '@cityconf/cascade': fileURLToPath(new URL('./cascade/src/index.ts', import.meta.url)),
     },
   },
   test: {

@@ -283,6 +283,8 @@ export class MeetingRecording extends EventEmitter<MeetingRecordingEvents> {
 
   private superviseTrack(job: TrackJob, bridge: RtpBridge): void {
     bridge.on('restarted', () => this.fileStarted(job.entry!));
+    // A video file's picture starts with its first key frame, which may come a GOP after ffmpeg did.
+    bridge.on('keyframe', () => this.pictureStarted(job.entry!));
     bridge.once('stopped', () => {
       this.jobs.delete(job.producerId);
       this.endFile(job.entry!);
@@ -299,6 +301,13 @@ export class MeetingRecording extends EventEmitter<MeetingRecordingEvents> {
     this.save();
     this.logger.info({ track: entry }, 'track started');
     this.emit('trackstarted', { ...entry });
+  }
+
+  /** The video file's first key frame went to ffmpeg: its media, and its timing, start here. */
+  private pictureStarted(entry: TrackEntry): void {
+    if (entry.endedAt) return;
+    entry.startedAt = this.nowIso();
+    this.save();
   }
 
   private endFile(entry: TrackEntry, reason?: Error): void {

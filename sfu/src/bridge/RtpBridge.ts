@@ -34,6 +34,8 @@ export interface RtpBridgeEvents extends SupervisedJobEvents {
   started: [];
   /** An ffmpeg that had exited on its own runs again (`run` counts from 1). */
   restarted: [run: number];
+  /** A video consumer's first key frame of this run reached ffmpeg: its picture starts now. */
+  keyframe: [consumerId: string];
   /** ffmpeg could not be kept running, or the router closed; everything is closed already. */
   failed: [reason: Error];
   /** stop() finished, or every producer closed: ffmpeg has exited and everything is closed. */
@@ -203,7 +205,9 @@ export class RtpBridge extends SupervisedJob<RtpBridgeEvents> {
       if (consumer.kind !== 'video') continue;
       let delivered = false;
       const onTrace = (trace: ms.ConsumerTraceEventData): void => {
-        if (trace.type === 'keyframe' && trace.direction === 'out') delivered = true;
+        if (trace.type !== 'keyframe' || trace.direction !== 'out' || delivered) return;
+        delivered = true;
+        if (this.ffmpeg === ffmpeg && !this.isEnding) this.emit('keyframe', consumer.id);
       };
       consumer.on('trace', onTrace);
       const ask = (): void => {
