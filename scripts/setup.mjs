@@ -17,7 +17,7 @@ const run = (command, args, cwd = root) => execFileSync(command, args, { cwd, st
 
 /**
  * Debian packages the test suite drives (real Chromium, real ffmpeg, `ss`, GStreamer's RTSP server
- * as the fixed camera feeds are pulled from); installed when missing.
+ * as the fixed camera feeds are pulled from, sipp and tshark for SIP); installed when missing.
  */
 function ensureTestTools() {
   const wanted = {
@@ -28,6 +28,9 @@ function ensureTestTools() {
     'gir1.2-gst-rtsp-server-1.0': '/usr/lib/x86_64-linux-gnu/girepository-1.0/GstRtspServer-1.0.typelib',
     'gstreamer1.0-plugins-good': '/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstisomp4.so',
     'gstreamer1.0-plugins-bad': '/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstvideoparsersbad.so',
+    // SIP peers and decoding for the cascade's tests.
+    'sip-tester': '/usr/bin/sipp',
+    tshark: '/usr/bin/tshark',
   };
   const missing = Object.entries(wanted).filter(([, path]) => !existsSync(path)).map(([pkg]) => pkg);
   if (missing.length === 0) return;
