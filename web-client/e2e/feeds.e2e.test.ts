@@ -1,6 +1,9 @@
 // Drone and camera feeds in the browser: a synthetic 1080p30 H.264 High + AAC drone pushed over RTMP
 // and a Chromium publishing over WHIP both go live on the command-centre wall, which decodes them;
 // the drone shared into a meeting is decoded by a participant there, and taken out again.
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { FfmpegProcess } from '@cityconf/sfu';
 import { pino } from 'pino';
 import type { Page } from 'playwright-core';
@@ -10,6 +13,7 @@ import { COMMAND_CENTRE_MEETING_ID } from '../../signaling/src/protocol';
 import { BrowserMeeting, inboundStats, type Attendee } from './harness';
 
 const logger = pino({ level: 'silent' });
+const screenshotDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../test-results/screenshots');
 
 async function api(meeting: BrowserMeeting, method: string, path: string, body?: unknown): Promise<any> {
   const response = await fetch(`${meeting.server.url}${path}`, {
@@ -94,6 +98,8 @@ describe('drone and camera feeds', () => {
     await expect.poll(() => whipTile.getAttribute('data-state'), { timeout: 20_000 }).toBe('live');
     await expect.poll(() => framesOf(wall, `feed-${whipFeed.id}`), { timeout: 20_000 }).toBeGreaterThan(10);
     expect(await wall.getByTestId('command-online').getAttribute('data-online')).toBe('2');
+    mkdirSync(screenshotDir, { recursive: true });
+    await wall.screenshot({ path: join(screenshotDir, 'command-centre.png') });
 
     // Shared into a meeting, the drone is a participant tile that a unit decodes.
     const chair: Attendee = await meeting.join('city', '市政府办公室', {}, undefined, { role: 'chair', unitId: 'city' });
@@ -102,6 +108,7 @@ describe('drone and camera feeds', () => {
     await unit.page.locator(`[data-testid="participant-tile"][data-feed-id="${rtmpFeed.id}"]`).waitFor({ timeout: 15_000 });
     await expect.poll(() => framesOf(unit.page, droneParticipant), { timeout: 20_000 }).toBeGreaterThan(10);
     expect(await unit.page.getByTestId('feed-badge').first().isVisible()).toBe(true);
+    await unit.page.screenshot({ path: join(screenshotDir, 'feed-in-meeting.png') });
 
     // The chair takes it out from the console.
     await chair.page.getByTestId('toggle-chair-console').click();
