@@ -62,3 +62,5 @@ export {
   type DigestServerOptions,
   type DigestVerdict,
 } from './sip/digest.js';
+export { DigitCollector, type DigitCollectorEvents, type DigitCollectorOptions } from './ivr/DigitCollector.js';
+export { dialInTarget, isMeetingNumber, type DialInTarget } from './ivr/dialIn.js';
