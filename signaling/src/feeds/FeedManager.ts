@@ -9,7 +9,7 @@ import type { Logger } from '../log.js';
 import { COMMAND_CENTRE_MEETING_ID, type FeedStatus, type ServerEventName, type ServerEvents } from '../protocol.js';
 import type { Roster } from '../Roster.js';
 import type { FeedRecord, Store } from '../store/types.js';
-import { FeedMember } from './FeedMember.js';
+import { feedIdentity, MediaMember } from '../governance/MediaMember.js';
 import { FeedRuntime } from './FeedRuntime.js';
 import { FeedShare } from './FeedShare.js';
 
@@ -134,7 +134,7 @@ export class FeedManager {
     const participantId = feedParticipantId(feedId);
     if (meeting.participants.has(participantId)) return; // a concurrent share got there first
     const participant = meeting.addParticipant(participantId);
-    const member: FeedMember = new FeedMember(feedId, runtime.record.name, participant, live, () => {
+    const member = new MediaMember(feedIdentity(feedId, runtime.record.name), participant, live, () => {
       if (runtime.shares.get(meetingId) === share) runtime.shares.delete(meetingId);
       this.leaveMeeting(meeting, participantId);
       this.statusChanged();
@@ -180,14 +180,14 @@ export class FeedManager {
     void runtime.start();
   }
 
-  private async enterCommandCentre(feed: FeedRecord): Promise<{ meeting: Meeting; participant: Participant; member: FeedMember }> {
+  private async enterCommandCentre(feed: FeedRecord): Promise<{ meeting: Meeting; participant: Participant; member: MediaMember }> {
     this.ensureCommandCentreRecord();
     const live = this.deps.roster.enter(COMMAND_CENTRE_MEETING_ID);
     const meeting = await this.openSfuMeeting(COMMAND_CENTRE_MEETING_ID);
     const participantId = feedParticipantId(feed.id);
     meeting.participants.get(participantId)?.close(); // a previous run's participant, if it lingered
     const participant = meeting.addParticipant(participantId);
-    const member = new FeedMember(feed.id, feed.name, participant, live, () => this.leaveMeeting(meeting, participantId));
+    const member = new MediaMember(feedIdentity(feed.id, feed.name), participant, live, () => this.leaveMeeting(meeting, participantId));
     member.announce();
     return { meeting, participant, member };
   }

@@ -4,7 +4,7 @@ import { IngestJob, type IngestSource, type ListenIp, type Meeting, type mediaso
 import type { Logger } from '../log.js';
 import type { FeedState, FeedStatus } from '../protocol.js';
 import type { FeedRecord } from '../store/types.js';
-import type { FeedMember } from './FeedMember.js';
+import type { MediaMember } from '../governance/MediaMember.js';
 import type { FeedShare } from './FeedShare.js';
 
 /** What a runtime needs from the manager. */
@@ -12,7 +12,7 @@ export interface FeedRuntimeHost {
   readonly logger: Logger;
   readonly listenIp: ListenIp;
   /** Opens the feed's participant and member in the command centre. */
-  enterCommandCentre(feed: FeedRecord): Promise<{ meeting: Meeting; participant: Participant; member: FeedMember }>;
+  enterCommandCentre(feed: FeedRecord): Promise<{ meeting: Meeting; participant: Participant; member: MediaMember }>;
   /** Something in the status changed: the wall should hear of it now. */
   statusChanged(): void;
   /** The state changed from `previous` (events: went live, stopped, failed). */
@@ -39,7 +39,7 @@ export class FeedRuntime {
   private bitrateKbps = 0;
   private job?: IngestJob;
   private publication?: FeedPublication;
-  private entered?: { meeting: Meeting; participant: Participant; member: FeedMember };
+  private entered?: { meeting: Meeting; participant: Participant; member: MediaMember };
   private retryDelay = RETRY_FIRST_MS;
   private retryTimer?: NodeJS.Timeout;
   private stopped = false;

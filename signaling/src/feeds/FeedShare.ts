@@ -2,7 +2,7 @@
 // producers (piped from the command centre), announced in the meeting's roster like a unit.
 import type { mediasoupTypes as ms } from '@cityconf/sfu';
 import type { Logger } from '../log.js';
-import type { FeedMember } from './FeedMember.js';
+import type { MediaMember } from '../governance/MediaMember.js';
 
 export class FeedShare {
   /** Source producer id → its pipe producer in this meeting. */
@@ -10,7 +10,7 @@ export class FeedShare {
   private syncing: Promise<void> = Promise.resolve();
 
   constructor(
-    readonly member: FeedMember,
+    readonly member: MediaMember,
     private readonly logger: Logger,
   ) {}
 

@@ -29,7 +29,7 @@ import type { MeetingRole } from './roles.js';
 
 /** What LiveMeeting needs from a participant's session (implemented by Session). */
 export interface Member {
-  /** unit: a person or terminal of a unit (a Session); feed: a drone/camera feed shared in (FeedMember). */
+  /** unit: a person or terminal of a unit (a Session); feed: a drone/camera feed (MediaMember). */
   readonly kind: 'unit' | 'feed';
   readonly participantId: string;
   readonly unitId: string;

@@ -1,11 +1,23 @@
-// A drone or camera feed as a participant of one meeting: the command centre, or a meeting it was
-// shared into. Its SFU participant owns the feed's producers in that meeting (the ingest
-// producers themselves in the command centre, pipe producers elsewhere), so viewers consume it
-// like any unit's camera and microphone.
+// A participant whose media the server produces rather than a browser: a drone or camera feed (in
+// the command centre, or shared into a meeting) or a SIP leg (a room terminal, an upper-level MCU).
+// Its SFU participant owns the producers in that meeting (ingest producers, pipe producers, or a
+// SIP leg's), so viewers consume it like any unit's camera and microphone.
 import type { mediasoupTypes as ms, Participant, ProducerAppData } from '@cityconf/sfu';
-import type { Member } from '../governance/LiveMeeting.js';
-import type { LiveMeeting } from '../governance/LiveMeeting.js';
 import type { ParticipantInfo, ProducerInfo, ServerEvents } from '../protocol.js';
+import type { LiveMeeting, Member } from './LiveMeeting.js';
+import type { MeetingRole } from './roles.js';
+
+/** Who a media member is in the roster. */
+export interface MediaMemberIdentity {
+  /** feed: no attendance or roll call; unit: a SIP terminal or MCU counts as that unit attending. */
+  kind: 'unit' | 'feed';
+  unitId: string;
+  role: MeetingRole;
+  name: string;
+  attributes: Record<string, string>;
+  /** Set for feeds. */
+  feedId?: string;
+}
 
 /** The pseudo unit id a feed appears under (broadcast venue, roster grouping). */
 export const feedUnitId = (feedId: string): string => `feed:${feedId}`;
@@ -13,28 +25,42 @@ export const feedUnitId = (feedId: string): string => `feed:${feedId}`;
 /** Roster grouping: feeds sit under their own top-level group. */
 export const FEED_GROUP = '无人机与视频源';
 
-export class FeedMember implements Member {
-  readonly kind = 'feed';
-  readonly role = 'participant';
+/** A feed's identity in any meeting. */
+export function feedIdentity(feedId: string, name: string): MediaMemberIdentity {
+  return { kind: 'feed', unitId: feedUnitId(feedId), role: 'participant', name, attributes: { unit: FEED_GROUP }, feedId };
+}
+
+export class MediaMember implements Member {
   readonly hidden = false;
   private ended = false;
   private announced = false;
 
   constructor(
-    readonly feedId: string,
-    readonly name: string,
+    readonly identity: MediaMemberIdentity,
     readonly participant: Participant,
     private readonly live: LiveMeeting,
     /** Called once when the member leaves, for whatever reason: removes it from the roster. */
-    private readonly onEnd: (member: FeedMember) => void,
+    private readonly onEnd: (member: MediaMember) => void,
   ) {}
+
+  get kind(): 'unit' | 'feed' {
+    return this.identity.kind;
+  }
+
+  get role(): MeetingRole {
+    return this.identity.role;
+  }
+
+  get name(): string {
+    return this.identity.name;
+  }
 
   get participantId(): string {
     return this.participant.id;
   }
 
   get unitId(): string {
-    return feedUnitId(this.feedId);
+    return this.identity.unitId;
   }
 
   get meetingId(): string {
@@ -42,21 +68,22 @@ export class FeedMember implements Member {
   }
 
   info(): ParticipantInfo {
+    const { unitId, role, name, attributes, feedId } = this.identity;
     return {
       id: this.participant.id,
-      identity: this.unitId,
-      unitId: this.unitId,
-      role: this.role,
-      name: this.name,
+      identity: unitId,
+      unitId,
+      role,
+      name,
       isAdmin: false,
-      handRaised: false,
-      attributes: { unit: FEED_GROUP },
+      handRaised: this.kind === 'unit' && this.live.handRaised(unitId),
+      attributes,
       producers: [...this.participant.producers.values()].map(producerInfo),
-      feedId: this.feedId,
+      ...(feedId === undefined ? {} : { feedId }),
     };
   }
 
-  /** Enters the meeting: the roster learns of the feed and its producers. */
+  /** Enters the meeting: the roster learns of the member and its producers. */
   announce(): void {
     this.announced = true;
     this.live.add(this);
@@ -74,7 +101,7 @@ export class FeedMember implements Member {
     this.live.batcher.queue('producerClosed', { participantId: this.participantId, producerId }, this.participantId);
   }
 
-  /** The chair mutes the feed's audio or hides its video in this meeting only. */
+  /** The chair mutes its audio or hides its video in this meeting only. */
   async pauseSource(source: 'microphone' | 'camera'): Promise<boolean> {
     const producer = [...this.participant.producers.values()].find(
       (candidate) => (candidate.appData as ProducerAppData).source === source && !candidate.paused,
@@ -86,11 +113,11 @@ export class FeedMember implements Member {
   }
 
   notice(): void {
-    // A feed has nobody to tell.
+    // Nobody to show it to: a drone, an MCU or a room terminal has no chair banner.
   }
 
   videoDemand(): void {
-    // A drone cannot be asked to stop sending; unwatched pipe producers forward nothing anyway.
+    // A drone or terminal cannot be asked to stop sending; unwatched producers forward nothing anyway.
   }
 
   /** Leaves the meeting (unshared, removed by the chair, the meeting ended or emptied). */
