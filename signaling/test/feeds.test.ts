@@ -178,7 +178,7 @@ describe('an RTMP drone feed', () => {
 });
 
 /** A fixed camera: GStreamer's RTSP server (as in IP cameras) serving an H.264 High + AAC clip. */
-async function rtspCamera(port: number, dir: string): Promise<{ url: string; stop(): void }> {
+async function rtspCamera(port: number, dir: string): Promise<{ url: string; stop(): void; stall(stalled: boolean): void }> {
   const clip = join(dir, 'camera.mp4');
   await run('ffmpeg', [
     '-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=15:duration=60', '-f', 'lavfi', '-i', 'sine=duration=60',
@@ -191,11 +191,16 @@ async function rtspCamera(port: number, dir: string): Promise<{ url: string; sto
     camera.stdout.once('data', () => resolve());
     camera.once('exit', (code) => reject(new Error(`the RTSP camera exited (${code})`)));
   });
-  return { url: `rtsp://127.0.0.1:${port}/camera`, stop: () => camera.kill('SIGTERM') };
+  return {
+    url: `rtsp://127.0.0.1:${port}/camera`,
+    stop: () => camera.kill('SIGCONT') && camera.kill('SIGTERM'),
+    /** The camera hangs (SIGSTOP: connections stay open, nothing is sent) or comes back. */
+    stall: (stalled: boolean) => camera.kill(stalled ? 'SIGSTOP' : 'SIGCONT'),
+  };
 }
 
 describe('a pulled RTSP camera', () => {
-  it('goes live without re-encoding; a source that speaks garbage marks the feed failed and nothing else', async () => {
+  it('goes live without re-encoding, is read again after it hangs; a source that speaks garbage fails only its feed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cityconf-rtsp-'));
     const camera = await rtspCamera(RTSP_PORT, dir);
     const garbage = createServer((socket) => socket.end('HTTP/1.0 200 OK\r\n\r\nnot rtsp at all\n'));
@@ -208,6 +213,12 @@ describe('a pulled RTSP camera', () => {
       await expect.poll(() => server.feeds.status(broken.id)?.state, { timeout: 20_000 }).toBe('failed');
       expect(server.feeds.status(broken.id)?.error).toContain('could not probe');
       expect(server.feeds.status(feed.id)?.state).toBe('live');
+
+      // A camera that hangs is noticed (ffmpeg's socket timeout) and read again when it is back.
+      camera.stall(true);
+      await expect.poll(() => server.feeds.status(feed.id)?.state, { timeout: 20_000, interval: 500 }).not.toBe('live');
+      camera.stall(false);
+      await expect.poll(() => server.feeds.status(feed.id)?.state, { timeout: 30_000, interval: 500 }).toBe('live');
       await api('DELETE', `/api/feeds/${feed.id}`);
       await api('DELETE', `/api/feeds/${broken.id}`);
     } finally {
@@ -215,7 +226,7 @@ describe('a pulled RTSP camera', () => {
       garbage.close();
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, 90_000);
 });
 
 describe('the WHIP endpoint', () => {

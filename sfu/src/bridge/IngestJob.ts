@@ -75,6 +75,9 @@ const LISTEN_TIMEOUT_MS = 10_000;
 const RELISTEN_DELAY_MS = 100;
 /** Key frames of re-encoded video, every this many seconds (forwarded video keeps the source's GOP). */
 const TRANSCODED_KEY_FRAME_INTERVAL_S = 2;
+/** A live feed whose video stops for this long has stalled: its run is ended (ms). */
+const STALL_TIMEOUT_MS = 8000;
+const STALL_CHECK_MS = 1000;
 /** How long a pushed stream may take to describe its video before it is re-encoded blind (ms). */
 const PUSHED_VIDEO_TIMEOUT_MS = 5000;
 /** ffmpeg runs on the SFU's host. */
@@ -308,6 +311,34 @@ export class IngestJob extends SupervisedJob<IngestJobEvents> {
     this.isLive = true;
     this.logger.info('feed live');
     this.emit('live');
+    this.watchForStall(this.ffmpeg);
+  }
+
+  /**
+   * A source can hang without closing (a camera's stream stops, a network path dies): ffmpeg then
+   * waits forever. While live, the video producer must keep receiving; after STALL_TIMEOUT_MS
+   * without a byte the run is ended, which reads the source again (pull) or waits for the
+   * publisher (push).
+   */
+  private watchForStall(ffmpeg: FfmpegProcess | undefined): void {
+    const producer = this.legs[0]!.producer;
+    let lastBytes = -1;
+    let lastChange = Date.now();
+    const check = async (): Promise<void> => {
+      if (!ffmpeg || this.ffmpeg !== ffmpeg || !this.isLive || this.isEnding || producer.closed) return;
+      const bytes = (await producer.getStats().catch(() => []))[0]?.byteCount ?? 0;
+      if (bytes !== lastBytes) {
+        lastBytes = bytes;
+        lastChange = Date.now();
+      } else if (Date.now() - lastChange >= STALL_TIMEOUT_MS) {
+        this.logger.warn({ silentMs: Date.now() - lastChange }, 'the source stalled: reading it again');
+        this.pushed?.close('the publisher stopped sending');
+        await ffmpeg.stop(0);
+        return;
+      }
+      this.after(STALL_CHECK_MS, () => void check());
+    };
+    void check();
   }
 
   /** Waits until a TCP socket listens on `port`; false if `ffmpeg` exits or takes too long. */

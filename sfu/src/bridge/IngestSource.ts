@@ -77,6 +77,9 @@ const PROBE_TIMEOUT_MS = 10_000;
  */
 const ANALYZE_DURATION_US = 2_000_000;
 
+/** An RTSP camera silent for this long is read again (µs, ffmpeg's socket I/O timeout). */
+const RTSP_STALL_TIMEOUT_US = 10_000_000;
+
 export class IngestSourceError extends Error {
   override name = 'IngestSourceError';
 }
@@ -90,7 +93,8 @@ export function inputArgs(source: IngestSource): string[] {
     case 'rtmp-listen':
       return [...analyze, '-listen', '1', '-i', `rtmp://${source.host ?? '0.0.0.0'}:${source.port}/${source.path}`];
     case 'rtsp':
-      return [...analyze, '-rtsp_transport', 'tcp', '-i', source.url];
+      // A camera that stalls (connection open, nothing sent) ends the run instead of hanging it.
+      return [...analyze, '-rtsp_transport', 'tcp', '-timeout', String(RTSP_STALL_TIMEOUT_US), '-i', source.url];
     case 'srt':
       return [...analyze, '-i', source.url];
   }
