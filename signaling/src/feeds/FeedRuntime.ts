@@ -101,13 +101,18 @@ export class FeedRuntime {
     try {
       const entered = await this.host.enterCommandCentre(this.record);
       this.entered = entered;
+      if (this.stopped) {
+        await this.teardown(); // deleted while it was starting
+        return;
+      }
       entered.participant.once('close', () => {
         if (this.entered === entered) this.down(new Error('the media server for the feed closed'));
       });
+      this.setState('waiting'); // before the job runs: its 'live' may come at any moment
       if (this.record.kind !== 'whip') {
-        const router = await this.entered.participant.mediaRouter();
+        const router = await entered.participant.mediaRouter();
         this.job = await IngestJob.start({
-          feedId: this.entered.participant.id,
+          feedId: entered.participant.id,
           router,
           source: this.source(),
           listenIp: this.host.listenIp,
@@ -115,10 +120,13 @@ export class FeedRuntime {
           transcode: this.record.transcode,
         });
         this.watchJob(this.job);
-        for (const producer of this.job.producers) await this.entered.participant.adopt(producer);
-        for (const producer of this.job.producers) this.entered.member.producerAdded(producer);
+        if (this.stopped) {
+          await this.teardown();
+          return;
+        }
+        for (const producer of this.job.producers) await entered.participant.adopt(producer);
+        for (const producer of this.job.producers) entered.member.producerAdded(producer);
       }
-      this.setState('waiting');
       await this.syncShares();
     } catch (error) {
       this.down(error instanceof Error ? error : new Error(String(error)));
