@@ -64,3 +64,17 @@ export {
 } from './sip/digest.js';
 export { DigitCollector, type DigitCollectorEvents, type DigitCollectorOptions } from './ivr/DigitCollector.js';
 export { dialInTarget, isMeetingNumber, type DialInTarget } from './ivr/dialIn.js';
+export { endpointForUri, SipTransport, type SipEndpoint, type SipListen, type SipProtocol, type SipTransportOptions } from './transport/SipTransport.js';
+export { DEFAULT_SIP_TIMERS, type SipTimers } from './transaction/SipTimers.js';
+export { newBranch, TransactionLayer } from './transaction/TransactionLayer.js';
+export { ClientTransaction } from './transaction/ClientTransaction.js';
+export { ServerTransaction } from './transaction/ServerTransaction.js';
+export { Dialog } from './dialog/Dialog.js';
+export { SipUserAgent, type InviteHandler, type SipUserAgentOptions } from './ua/SipUserAgent.js';
+export { IncomingCall, type AcceptOptions } from './ua/IncomingCall.js';
+export { SipCall, type CallEndReason, type IncomingOffer, type SipCallEvents } from './ua/SipCall.js';
+export type { InviteOptions } from './ua/placeCall.js';
+export { Registration, type RegistrationEvents, type RegistrationOptions } from './ua/Registration.js';
+export { KeepAlive, type KeepAliveEvents } from './ua/KeepAlive.js';
+export { InvalidStateError, SipRequestError } from './ua/errors.js';
+export type { SessionInterval, SessionTimerOptions } from './ua/sessionTimer.js';
