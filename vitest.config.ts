@@ -16,8 +16,8 @@ export default defineConfig({
   test: {
     // Integration and browser tests share real mediasoup workers and Chromium on 2 cores.
     fileParallelism: false,
-    // Test servers take a free RTMP port (the default 1935 would clash between servers).
-    env: { RTMP_PORT: '0' },
+    // Test servers take free RTMP and SIP ports (the defaults 1935 and 5060 would clash between servers).
+    env: { RTMP_PORT: '0', SIP_PORT: '0' },
     testTimeout: 30_000,
     hookTimeout: 60_000,
     projects: [

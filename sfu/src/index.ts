@@ -24,6 +24,7 @@ export type { types as mediasoupTypes } from 'mediasoup';
 export { FFMPEG_STOP_GRACE_MS, FfmpegProcess, liveFfmpegCount, type FfmpegExit } from './bridge/FfmpegProcess.js';
 export { RtpBridge, type RtpBridgeEvents, type RtpBridgeOptions } from './bridge/RtpBridge.js';
 export { receiveSdp, type ReceiveStream } from './bridge/sdp.js';
+export { DEFAULT_BRIDGE_PORTS, releasePortPair, reservePortPair, udpPortsBound } from './bridge/udpPorts.js';
 export { IngestJob, type IngestJobEvents, type IngestJobOptions, type IngestVideoNow } from './bridge/IngestJob.js';
 export {
   IngestSourceError,

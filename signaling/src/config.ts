@@ -31,6 +31,14 @@ export interface ServerConfig {
   audioLastN: number;
   /** Where drones push RTMP (rtmp://host:<port>/live/<streamKey>); 0 picks a free port, -1 turns RTMP off. */
   rtmpPort: number;
+  sip: {
+    /** SIP (UDP and TCP) for room terminals and MCUs; 0 picks a free port, -1 turns SIP off. */
+    port: number;
+    host: string;
+    protocols: ('udp' | 'tcp')[];
+    /** The address SIP peers send media to (c= in our SDP); default: host. */
+    mediaAddress: string | null;
+  };
   recordings: {
     /** Recording files and their manifests; null: `DATA_DIR/recordings`. */
     dir: string | null;
@@ -74,6 +82,16 @@ function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: r
   return raw as T;
 }
 
+function sipProtocols(raw: string | undefined): ('udp' | 'tcp')[] {
+  if (!raw) return ['udp', 'tcp'];
+  const protocols = raw.split(',').map((part) => part.trim().toLowerCase());
+  const bad = protocols.filter((protocol) => protocol !== 'udp' && protocol !== 'tcp');
+  if (bad.length > 0 || protocols.length === 0) {
+    throw new Error(`SIP_TRANSPORTS=${raw} is invalid: expected udp, tcp or udp,tcp`);
+  }
+  return [...new Set(protocols)] as ('udp' | 'tcp')[];
+}
+
 /** Reads the configuration from environment variables (documented in README.md). */
 export function loadConfig(env: Env = process.env): ServerConfig {
   const rtcMinPort = integer(env, 'RTC_MIN_PORT', 40000, 1024, 65535);
@@ -98,6 +116,12 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     lateGraceMinutes: integer(env, 'LATE_GRACE_MINUTES', 5, 0, 24 * 60),
     audioLastN: integer(env, 'AUDIO_LAST_N', 4, 1, 32),
     rtmpPort: integer(env, 'RTMP_PORT', 1935, -1, 65535),
+    sip: {
+      port: integer(env, 'SIP_PORT', 5060, -1, 65535),
+      host: env.SIP_HOST || '127.0.0.1',
+      protocols: sipProtocols(env.SIP_TRANSPORTS),
+      mediaAddress: env.SIP_MEDIA_ADDRESS || null,
+    },
     recordings: {
       dir: env.RECORDINGS_DIR ? resolve(env.RECORDINGS_DIR) : null,
       retentionDays: integer(env, 'RECORDING_RETENTION_DAYS', 0, 0, 36500),

@@ -18,6 +18,7 @@ import { MAX_REQUEST_BYTES, type ServerEvents } from './protocol.js';
 import { Roster } from './Roster.js';
 import { meetingChannel, Session } from './Session.js';
 import { MeetingRecorder } from './recording/MeetingRecorder.js';
+import { SipGateway } from './sip/SipGateway.js';
 import { openSqliteStore } from './store/sqlite/SqliteStore.js';
 import type { Store } from './store/types.js';
 import { feedWebhooks } from './webhooks/feedWebhooks.js';
@@ -39,6 +40,8 @@ export interface RunningServer {
   feeds: FeedManager;
   recorder: MeetingRecorder;
   recordings: RecordingLibrary;
+  /** The SIP gateway (absent with SIP_PORT=-1). */
+  sip: SipGateway | undefined;
   close(): Promise<void>;
 }
 
@@ -80,13 +83,18 @@ export async function startServer(overrides?: DeepPartial<ServerConfig>): Promis
   const sfu = await Sfu.create(config.sfu, logger);
   let io: SocketServer | undefined;
   let recorder: MeetingRecorder | undefined;
+  let sip: SipGateway | undefined;
   const roster = new Roster({
     store,
     logger,
     events: meetingWebhooks(webhooks),
     emitToMeeting: (meetingId, event, payload) => {
       io?.to(meetingChannel(meetingId)).emit(event, payload);
-      if (event === 'controlChanged') recorder?.controlChanged(meetingId, (payload as ServerEvents['controlChanged']).control);
+      if (event === 'controlChanged') {
+        const { control } = payload as ServerEvents['controlChanged'];
+        recorder?.controlChanged(meetingId, control);
+        sip?.controlChanged(meetingId, control);
+      }
     },
   });
   const library = new RecordingLibrary({ root: recordingsDir, logger: logger.child({ component: 'recordings' }) });
@@ -116,6 +124,13 @@ export async function startServer(overrides?: DeepPartial<ServerConfig>): Promis
   const rtmp =
     config.rtmpPort >= 0
       ? await startRtmpIngest(feeds, { port: config.rtmpPort, host: config.host, logger: logger.child({ component: 'rtmp' }) })
+      : undefined;
+  sip =
+    config.sip.port >= 0
+      ? await SipGateway.start(
+          { host: config.sip.host, port: config.sip.port, protocols: config.sip.protocols, mediaAddress: config.sip.mediaAddress ?? undefined },
+          { store, sfu, roster, listenIp: config.sfu.listenIps[0]!, logger: logger.child({ component: 'sip' }) },
+        )
       : undefined;
   const health = () => {
     const stats = sfu.stats();
@@ -224,10 +239,12 @@ export async function startServer(overrides?: DeepPartial<ServerConfig>): Promis
     feeds,
     recorder,
     recordings: library,
+    sip,
     async close() {
       io.disconnectSockets(true);
       await new Promise<void>((resolve) => io.close(() => resolve()));
       clearInterval(recordingUpkeep);
+      await sip?.close();
       await recorder.close();
       await rtmp?.close();
       await feeds.close();

@@ -6,6 +6,8 @@ export interface ReceiveStream {
   /** ffmpeg's RTP port; it listens for RTCP on port + 1. */
   port: number;
   rtpParameters: ms.RtpParameters;
+  /** SDES key of an SRTP stream (RFC 4568 suite, base64 key and salt): ffmpeg decrypts it. */
+  srtp?: { suite: string; key: string };
 }
 
 /**
@@ -20,17 +22,18 @@ export function receiveSdp(streams: ReceiveStream[], ip = '127.0.0.1'): string {
   return `${lines.join('\r\n')}\r\n`;
 }
 
-function mediaSection({ kind, port, rtpParameters }: ReceiveStream): string[] {
+function mediaSection({ kind, port, rtpParameters, srtp }: ReceiveStream): string[] {
   const codec = rtpParameters.codecs.find((candidate) => !/\/rtx$/i.test(candidate.mimeType));
   if (!codec) throw new RangeError(`the ${kind} stream on port ${port} has no media codec`);
   const encodingName = codec.mimeType.split('/')[1]!;
   const channels = kind === 'audio' && (codec.channels ?? 1) > 1 ? `/${codec.channels}` : '';
-  const lines = [`m=${kind} ${port} RTP/AVP ${codec.payloadType}`, `a=rtpmap:${codec.payloadType} ${encodingName}/${codec.clockRate}${channels}`];
+  const lines = [`m=${kind} ${port} ${srtp ? 'RTP/SAVP' : 'RTP/AVP'} ${codec.payloadType}`, `a=rtpmap:${codec.payloadType} ${encodingName}/${codec.clockRate}${channels}`];
   const fmtp = Object.entries(codec.parameters ?? {})
     .filter(([name]) => !name.startsWith('x-google-'))
     .map(([name, value]) => `${name}=${String(value)}`)
     .join(';');
   if (fmtp) lines.push(`a=fmtp:${codec.payloadType} ${fmtp}`);
+  if (srtp) lines.push(`a=crypto:1 ${srtp.suite} inline:${srtp.key}`);
   lines.push('a=recvonly');
   return lines;
 }

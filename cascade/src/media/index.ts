@@ -1,0 +1,5 @@
+export { DEFAULT_SIP_MEDIA_PORTS, MediaPorts, type MediaKind, type MediaPortsEvents, type MediaPortsOptions } from './MediaPorts.js';
+export { SipInbound, type SipInboundEvents, type SipInboundOptions } from './SipInbound.js';
+export { SipOutbound, type SipOutboundOptions } from './SipOutbound.js';
+export type { PipeProducer } from './ConsumerTap.js';
+export { SrtpSender } from './SrtpSender.js';
