@@ -1,4 +1,4 @@
-// A server killed outright while recording: its ffmpegs finish their files (parent-death signal),
+// A server killed outright while recording: its ffmpegs die with it (parent-death signal, SIGKILL),
 // an ffmpeg killed outright too leaves a file that still plays, and recover() completes the recording.
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -50,7 +50,7 @@ it('keeps what a killed server recorded, and recover() makes it an interrupted r
   await sleep(6000);
   const trackFfmpegs = (await pidsMentioning(dir)).sort((a, b) => a - b);
   expect(trackFfmpegs).toHaveLength(2);
-  // The first track's ffmpeg dies outright with the server; the other gets its parent-death SIGTERM.
+  // The first track's ffmpeg is killed with the server; the other by its parent-death SIGKILL.
   process.kill(trackFfmpegs[0]!, 'SIGKILL');
   process.kill(child.pid!, 'SIGKILL');
   const recordedSeconds = (Date.now() - recordingStarted) / 1000;

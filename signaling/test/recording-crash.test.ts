@@ -122,10 +122,10 @@ describe('kill -9 of the server while recording', () => {
     expect(await ffmpegChildrenOf(pid)).toHaveLength(2);
     server.kill('SIGKILL');
     await new Promise((resolve) => server!.once('exit', resolve));
-    // The parent-death signal ends the recording ffmpegs (re-parented to init, so look by their SDP path).
+    // The parent-death signal kills the recording ffmpegs (re-parented to init, so look by their SDP path).
     const recordingFfmpegs = async () =>
       (await run('ps', ['-e', '-o', 'args='])).stdout.split('\n').filter((line) => line.includes('ffmpeg') && line.includes(`cityconf-bridge-recording_${recordingId}`));
-    await expect.poll(async () => (await recordingFfmpegs()).length, { timeout: 5_000 }).toBe(0);
+    await expect.poll(async () => (await recordingFfmpegs()).length, { timeout: 10_000 }).toBe(0);
 
     // The files play, missing at most the last ~2 s.
     const dir = join(dataDir, 'recordings', 'crash', recordingId);

@@ -16,9 +16,9 @@ export const FFMPEG_STOP_GRACE_MS = 5000;
 const COMMON_ARGS = ['-hide_banner', '-loglevel', 'warning'];
 /**
  * util-linux's setpriv gives each ffmpeg a parent-death signal: if this process is killed outright
- * (kill -9, OOM), its ffmpegs get SIGTERM and exit instead of running on as orphans. The signal
- * may come more than once (once per dying thread of ours), which ffmpeg takes as "exit now", so a
- * file may lack its trailer: recordings are written in 1 s clusters that survive that.
+ * (kill -9, OOM), its ffmpegs are killed too instead of running on as orphans. SIGKILL, not
+ * SIGTERM: a terminating ffmpeg can linger (it was seen alive 5 s later on a loaded machine), and a
+ * file without its trailer loses nothing that matters — recordings are written in 1 s clusters.
  */
 const SETPRIV = '/usr/bin/setpriv';
 const HAS_SETPRIV = existsSync(SETPRIV);
@@ -63,7 +63,7 @@ export class FfmpegProcess {
     const ffmpegPath = options.ffmpegPath ?? 'ffmpeg';
     const ffmpegArgs = [...COMMON_ARGS, ...(options.stdin ? [] : ['-nostdin']), ...args];
     const [command, commandArgs] = HAS_SETPRIV
-      ? [SETPRIV, ['--pdeathsig', 'TERM', '--', ffmpegPath, ...ffmpegArgs]]
+      ? [SETPRIV, ['--pdeathsig', 'KILL', '--', ffmpegPath, ...ffmpegArgs]]
       : [ffmpegPath, ffmpegArgs];
     this.child = spawn(command, commandArgs, { stdio: [options.stdin ? 'pipe' : 'ignore', 'ignore', 'pipe'] });
     live.add(this.child);
