@@ -17,7 +17,7 @@ const run = (command, args, cwd = root) => execFileSync(command, args, { cwd, st
 
 /**
  * Debian packages the test suite drives (real Chromium, real ffmpeg, `ss`, GStreamer's RTSP server
- * as the fixed camera feeds are pulled from, sipp and tshark for SIP); installed when missing.
+ * as the fixed camera feeds are pulled from, sipp, tshark and baresip for SIP); installed when missing.
  */
 function ensureTestTools() {
   const wanted = {
@@ -31,6 +31,8 @@ function ensureTestTools() {
     // SIP peers and decoding for the cascade's tests.
     'sip-tester': '/usr/bin/sipp',
     tshark: '/usr/bin/tshark',
+    baresip: '/usr/bin/baresip',
+    'baresip-ffmpeg': '/usr/lib/baresip/modules/avcodec.so',
   };
   const missing = Object.entries(wanted).filter(([, path]) => !existsSync(path)).map(([pkg]) => pkg);
   if (missing.length === 0) return;

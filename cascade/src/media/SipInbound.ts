@@ -48,6 +48,8 @@ export interface SipInboundEvents extends SupervisedJobEvents {
 const PAYLOAD_TYPE: Record<MediaKind, number> = { video: 102, audio: 111 };
 /** Key frame requests to the peer, at most one per this interval (ms). */
 const KEY_FRAME_REQUEST_INTERVAL_MS = 500;
+/** When a new ffmpeg run asks the peer for its first key frame (ms after it starts). */
+const FIRST_KEY_FRAME_ASKS_MS = [300, 1300];
 /** An ffmpeg run shorter than this that ends on its own counts as failed (ms). */
 const HEALTHY_RUN_MS = 5000;
 const MAX_FAILED_RUNS = 3;
@@ -195,6 +197,17 @@ export class SipInbound extends SupervisedJob<SipInboundEvents> {
       return;
     }
     this.ffmpeg = ffmpeg;
+    // ffmpeg learns the video's size from its SPS, which the peer sends with key frames: ask for
+    // one now (the peer may have started long before this run) by RTCP PLI and SIP INFO.
+    if (this.legs.some((leg) => leg.kind === 'video')) {
+      for (const delayMs of FIRST_KEY_FRAME_ASKS_MS) {
+        this.after(delayMs, () => {
+          if (this.ffmpeg !== ffmpeg || this.isEnding) return;
+          this.requestKeyFrame();
+          this.emit('keyFrameNeeded');
+        });
+      }
+    }
     const startedAt = Date.now();
     void ffmpeg.exited.then(async (exit) => {
       if (this.ffmpeg !== ffmpeg || this.isEnding) return;
