@@ -10,13 +10,11 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { FfmpegProcess, liveFfmpegCount } from '@cityconf/sfu';
 import { pino } from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEV_OPERATOR_API_KEY } from '../src/config.js';
 import { COMMAND_CENTRE_MEETING_ID, type FeedStatus, type ServerEventName, type ServerEvents } from '../src/protocol.js';
-import type { MeetingRole } from '../src/governance/roles.js';
-import type { RunningServer } from '../src/server.js';
-import { connect, ok, onEvent, request, type TestClient } from './client.js';
-import { startTestServer, tokenFor } from './harness.js';
+import { ok, onEvent, request, type TestClient } from './client.js';
+import { serverForFile } from './harness.js';
 
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 const SRT_PORT = 47_310;
@@ -24,11 +22,10 @@ const RTSP_PORT = 47_320;
 const GARBAGE_PORT = 47_321;
 const run = promisify(execFile);
 
-let server: RunningServer;
-const clients: TestClient[] = [];
+const { server, joined } = serverForFile();
 
 async function api(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const response = await fetch(`${server.url}${path}`, {
+  const response = await fetch(`${server().url}${path}`, {
     method,
     headers: { authorization: `Bearer ${DEV_OPERATOR_API_KEY}`, ...(body ? { 'content-type': 'application/json' } : {}) },
     body: body ? JSON.stringify(body) : undefined,
@@ -37,13 +34,6 @@ async function api(method: string, path: string, body?: unknown): Promise<{ stat
   return { status: response.status, json: text ? JSON.parse(text) : null };
 }
 
-async function joined(room: string, identity: string, role: string): Promise<TestClient> {
-  const client = await connect(server.url);
-  clients.push(client);
-  const token = await tokenFor(server, { room, identity, role: role as MeetingRole, unitId: identity });
-  await ok(client, 'join', { meetingId: room, token });
-  return client;
-}
 
 /** The first `event` that `matches`, batched or not. */
 function eventWhere<E extends ServerEventName>(client: TestClient, event: E, matches: (payload: ServerEvents[E]) => boolean): Promise<ServerEvents[E]> {
@@ -82,18 +72,6 @@ function srtCamera(port: number): { stop(): Promise<void> } {
   };
 }
 
-beforeAll(async () => {
-  server = await startTestServer();
-});
-
-afterEach(() => {
-  for (const client of clients.splice(0)) client.disconnect();
-});
-
-afterAll(async () => {
-  await server.close();
-  expect(liveFfmpegCount()).toBe(0);
-});
 
 describe('the feed API', () => {
   it('issues stream keys, validates sources, rotates keys and deletes feeds', async () => {
@@ -115,7 +93,7 @@ describe('the feed API', () => {
 
     expect((await api('DELETE', `/api/feeds/${feed.id}`)).status).toBe(204);
     expect((await api('GET', `/api/feeds/${feed.id}`)).status).toBe(404);
-    expect(server.feeds.status(feed.id)).toBeUndefined();
+    expect(server().feeds.status(feed.id)).toBeUndefined();
   });
 });
 
@@ -133,27 +111,27 @@ describe('an RTMP drone feed', () => {
   it('refuses a wrong key, goes live without re-encoding H.264, and comes back on the same producers', async () => {
     const feed = (await api('POST', '/api/feeds', { name: '2号无人机', kind: 'rtmp' })).json;
     const url = feed.publish.rtmp as string;
-    expect(url).toBe(`rtmp://localhost:${server.config.rtmpPort}/live/${feed.streamKey}`);
+    expect(url).toBe(`rtmp://localhost:${server().config.rtmpPort}/live/${feed.streamKey}`);
     const local = url.replace('localhost', '127.0.0.1');
 
     const intruder = push(local.replace(feed.streamKey, 'wrong-key'), 5);
     expect((await intruder.exited).code).not.toBe(0);
-    expect(server.feeds.status(feed.id)?.state).toBe('waiting');
+    expect(server().feeds.status(feed.id)?.state).toBe('waiting');
 
     const first = push(local, 4);
-    await expect.poll(() => server.feeds.status(feed.id)?.state, { timeout: 15_000 }).toBe('live');
-    expect(server.feeds.status(feed.id)?.video).toMatchObject({ codec: 'h264', width: 640, height: 360, transcoded: false });
-    const producers = server.sfu.meeting(COMMAND_CENTRE_MEETING_ID)!.participants.get(`feed-${feed.id}`)!.producers;
+    await expect.poll(() => server().feeds.status(feed.id)?.state, { timeout: 15_000 }).toBe('live');
+    expect(server().feeds.status(feed.id)?.video).toMatchObject({ codec: 'h264', width: 640, height: 360, transcoded: false });
+    const producers = server().sfu.meeting(COMMAND_CENTRE_MEETING_ID)!.participants.get(`feed-${feed.id}`)!.producers;
     const producerIds = [...producers.keys()].sort();
     expect(producerIds).toHaveLength(2);
     await first.exited;
-    await expect.poll(() => server.feeds.status(feed.id)?.state, { timeout: 10_000 }).toBe('reconnecting');
+    await expect.poll(() => server().feeds.status(feed.id)?.state, { timeout: 10_000 }).toBe('reconnecting');
 
     // Many drones send no audio: the video still goes live, on the same producers.
     const video = [...producers.values()].find((producer) => producer.kind === 'video')!;
     const bytesBefore = (await video.getStats())[0]?.byteCount ?? 0;
     const again = push(local, 3, { audio: false });
-    await expect.poll(() => server.feeds.status(feed.id)?.state, { timeout: 15_000 }).toBe('live');
+    await expect.poll(() => server().feeds.status(feed.id)?.state, { timeout: 15_000 }).toBe('live');
     expect([...producers.keys()].sort()).toEqual(producerIds);
     await expect.poll(async () => (await video.getStats())[0]?.byteCount ?? 0, { timeout: 10_000 }).toBeGreaterThan(bytesBefore + 10_000);
     await again.stop(1000);
@@ -165,13 +143,13 @@ describe('an RTMP drone feed', () => {
     const local = (feed.publish.rtmp as string).replace('localhost', '127.0.0.1');
 
     const sorenson = push(local, 4, { codec: ['-c:v', 'flv'] });
-    await expect.poll(() => server.feeds.status(feed.id)?.state, { timeout: 15_000 }).toBe('live');
-    expect(server.feeds.status(feed.id)?.video).toMatchObject({ codec: 'other', transcoded: true });
+    await expect.poll(() => server().feeds.status(feed.id)?.state, { timeout: 15_000 }).toBe('live');
+    expect(server().feeds.status(feed.id)?.video).toMatchObject({ codec: 'other', transcoded: true });
     await sorenson.stop(1000);
 
     const huge = push(local, 3, { size: '4200x2400' });
-    await expect.poll(() => server.feeds.status(feed.id)?.error ?? '', { timeout: 15_000 }).toContain('4200x2400');
-    expect(server.feeds.status(feed.id)?.state).toBe('failed');
+    await expect.poll(() => server().feeds.status(feed.id)?.error ?? '', { timeout: 15_000 }).toContain('4200x2400');
+    expect(server().feeds.status(feed.id)?.state).toBe('failed');
     await huge.stop(1000);
     await api('DELETE', `/api/feeds/${feed.id}`);
   }, 60_000);
@@ -208,17 +186,17 @@ describe('a pulled RTSP camera', () => {
     try {
       const feed = (await api('POST', '/api/feeds', { name: '机场塔台摄像头', kind: 'rtsp', url: camera.url })).json;
       const broken = (await api('POST', '/api/feeds', { name: '损坏的摄像头', kind: 'rtsp', url: `rtsp://127.0.0.1:${GARBAGE_PORT}/x` })).json;
-      await expect.poll(() => server.feeds.status(feed.id)?.state, { timeout: 20_000 }).toBe('live');
-      expect(server.feeds.status(feed.id)?.video).toMatchObject({ transcoded: false, width: 640, height: 360 });
-      await expect.poll(() => server.feeds.status(broken.id)?.state, { timeout: 20_000 }).toBe('failed');
-      expect(server.feeds.status(broken.id)?.error).toContain('could not probe');
-      expect(server.feeds.status(feed.id)?.state).toBe('live');
+      await expect.poll(() => server().feeds.status(feed.id)?.state, { timeout: 20_000 }).toBe('live');
+      expect(server().feeds.status(feed.id)?.video).toMatchObject({ transcoded: false, width: 640, height: 360 });
+      await expect.poll(() => server().feeds.status(broken.id)?.state, { timeout: 20_000 }).toBe('failed');
+      expect(server().feeds.status(broken.id)?.error).toContain('could not probe');
+      expect(server().feeds.status(feed.id)?.state).toBe('live');
 
       // A camera that hangs is noticed (ffmpeg's socket timeout) and read again when it is back.
       camera.stall(true);
-      await expect.poll(() => server.feeds.status(feed.id)?.state, { timeout: 20_000, interval: 500 }).not.toBe('live');
+      await expect.poll(() => server().feeds.status(feed.id)?.state, { timeout: 20_000, interval: 500 }).not.toBe('live');
       camera.stall(false);
-      await expect.poll(() => server.feeds.status(feed.id)?.state, { timeout: 30_000, interval: 500 }).toBe('live');
+      await expect.poll(() => server().feeds.status(feed.id)?.state, { timeout: 30_000, interval: 500 }).toBe('live');
       await api('DELETE', `/api/feeds/${feed.id}`);
       await api('DELETE', `/api/feeds/${broken.id}`);
     } finally {
@@ -232,9 +210,9 @@ describe('a pulled RTSP camera', () => {
 describe('the WHIP endpoint', () => {
   it('answers bad requests with a clear status and keeps nothing open', async () => {
     const feed = (await api('POST', '/api/feeds', { name: '执法记录仪', kind: 'whip' })).json;
-    expect(feed.publish).toEqual({ whip: `${server.url}/whip/${feed.id}`, bearerToken: feed.streamKey });
+    expect(feed.publish).toEqual({ whip: `${server().url}/whip/${feed.id}`, bearerToken: feed.streamKey });
     const post = (headers: Record<string, string>, body: string, path = `/whip/${feed.id}`) =>
-      fetch(`${server.url}${path}`, { method: 'POST', headers, body });
+      fetch(`${server().url}${path}`, { method: 'POST', headers, body });
     const sdp = { 'content-type': 'application/sdp' };
     expect((await post(sdp, 'v=0')).status).toBe(401);
     expect((await post({ ...sdp, authorization: 'Bearer wrong' }, 'v=0')).status).toBe(401);
@@ -243,15 +221,15 @@ describe('the WHIP endpoint', () => {
     const garbage = await post({ ...sdp, authorization: `Bearer ${feed.streamKey}` }, 'this is not sdp');
     expect(garbage.status).toBe(400);
     expect(await garbage.text()).toMatch(/v=0|SDP/);
-    expect((await fetch(`${server.url}/whip/${feed.id}/no-such-session`, { method: 'DELETE' })).status).toBe(404);
-    expect((await fetch(`${server.url}/whip/${feed.id}`, { method: 'GET' })).status).toBe(405);
-    const preflight = await fetch(`${server.url}/whip/${feed.id}`, { method: 'OPTIONS' });
+    expect((await fetch(`${server().url}/whip/${feed.id}/no-such-session`, { method: 'DELETE' })).status).toBe(404);
+    expect((await fetch(`${server().url}/whip/${feed.id}`, { method: 'GET' })).status).toBe(405);
+    const preflight = await fetch(`${server().url}/whip/${feed.id}`, { method: 'OPTIONS' });
     expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
-    const participant = server.sfu.meeting(COMMAND_CENTRE_MEETING_ID)!.participants.get(`feed-${feed.id}`)!;
+    const participant = server().sfu.meeting(COMMAND_CENTRE_MEETING_ID)!.participants.get(`feed-${feed.id}`)!;
     expect(participant.producers.size).toBe(0);
     const router = await participant.mediaRouter();
     expect((await router.dump()).transportIds).toEqual([]);
-    expect(server.feeds.status(feed.id)?.state).toBe('waiting');
+    expect(server().feeds.status(feed.id)?.state).toBe('waiting');
     await api('DELETE', `/api/feeds/${feed.id}`);
   });
 });
@@ -283,25 +261,25 @@ describe('a pulled SRT camera', () => {
       expect(participant.producers.map((producer) => producer.kind).sort()).toEqual(['audio', 'video']);
 
       // The feed's media reaches the meeting's router (relayed, not re-encoded).
-      const inMeeting = server.sfu.meeting('ops')!.participants.get(participant.id)!;
+      const inMeeting = server().sfu.meeting('ops')!.participants.get(participant.id)!;
       const video = [...inMeeting.producers.values()].find((producer) => producer.kind === 'video')!;
       expect(video.rtpParameters.codecs[0]!.mimeType).toBe('video/H264');
       await expect.poll(async () => (await video.getStats())[0]?.byteCount ?? 0, { timeout: 10_000 }).toBeGreaterThan(10_000);
-      await expect.poll(() => server.feeds.status(feed.id)?.sharedInto).toEqual(['ops']);
+      await expect.poll(() => server().feeds.status(feed.id)?.sharedInto).toEqual(['ops']);
 
       const left = eventWhere(unit, 'participantLeft', ({ participantId }) => participantId === participant.id);
       await ok(chair, 'unshareFeed', { feedId: feed.id });
       expect((await left).participantId).toBe(participant.id);
-      expect(server.sfu.meeting('ops')!.participants.has(participant.id)).toBe(false);
-      expect(server.feeds.status(feed.id)?.sharedInto).toEqual([]);
+      expect(server().sfu.meeting('ops')!.participants.has(participant.id)).toBe(false);
+      expect(server().feeds.status(feed.id)?.sharedInto).toEqual([]);
 
       // Sharing again, then everyone leaving the meeting takes the feed out with them.
       await ok(chair, 'shareFeed', { feedId: feed.id });
       chair.disconnect();
       unit.disconnect();
-      await expect.poll(() => server.feeds.status(feed.id)?.sharedInto).toEqual([]);
-      await expect.poll(() => server.sfu.meeting('ops')).toBeUndefined();
-      expect(server.roster.get('ops')).toBeUndefined();
+      await expect.poll(() => server().feeds.status(feed.id)?.sharedInto).toEqual([]);
+      await expect.poll(() => server().sfu.meeting('ops')).toBeUndefined();
+      expect(server().roster.get('ops')).toBeUndefined();
 
       await api('DELETE', `/api/feeds/${feed.id}`);
     } finally {

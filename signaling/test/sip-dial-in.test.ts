@@ -5,25 +5,16 @@
 import { SipRequestError, SipUserAgent, createOffer } from '@cityconf/cascade';
 import { liveFfmpegCount } from '@cityconf/sfu';
 import { pino } from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runSipp } from '../../cascade/test/sipp.js';
 import { DEV_OPERATOR_API_KEY } from '../src/config.js';
-import type { MeetingRole } from '../src/governance/roles.js';
 import type { ServerEventName, ServerEvents } from '../src/protocol.js';
-import type { RunningServer } from '../src/server.js';
-import { connect, ok, onEvent, type TestClient } from './client.js';
-import { startTestServer, tokenFor } from './harness.js';
+import { onEvent, type TestClient } from './client.js';
+import { serverForFile } from './harness.js';
 
-let server: RunningServer;
-const clients: TestClient[] = [];
+const { server, joined } = serverForFile();
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
-async function joined(room: string, identity: string, role: MeetingRole): Promise<TestClient> {
-  const client = await connect(server.url);
-  clients.push(client);
-  await ok(client, 'join', { meetingId: room, token: await tokenFor(server, { room, identity, role, unitId: identity }) });
-  return client;
-}
 
 function collect<E extends ServerEventName>(client: TestClient, event: E): ServerEvents[E][] {
   const seen: ServerEvents[E][] = [];
@@ -31,47 +22,35 @@ function collect<E extends ServerEventName>(client: TestClient, event: E): Serve
   return seen;
 }
 
-beforeAll(async () => {
-  server = await startTestServer();
-});
-
-afterEach(() => {
-  for (const client of clients.splice(0)) client.disconnect();
-});
-
-afterAll(async () => {
-  await server.close();
-  expect(liveFfmpegCount()).toBe(0);
-});
 
 describe('SIP dial-in', () => {
   it('puts an MCU dialling the meeting number into the meeting, with its video and audio, until it hangs up', async () => {
     const chair = await joined('sip-room', 'chair-unit', 'chair');
-    const number = server.store.meetings.get('sip-room')!.number;
+    const number = server().store.meetings.get('sip-room')!.number;
     const joinedEvents = collect(chair, 'participantJoined');
     const leftEvents = collect(chair, 'participantLeft');
-    const { port } = server.sip!.local('udp');
+    const { port } = server().sip!.local('udp');
 
     const sipp = runSipp('invite-two-h264.xml', ['-s', String(number), `127.0.0.1:${port}`, '-p', '0', '-mp', '46900']);
     await expect.poll(() => joinedEvents.find(({ participant }) => participant.name === '省视频会议主会场'), { timeout: 15_000 }).toBeTruthy();
     const { participant } = joinedEvents.find(({ participant }) => participant.name === '省视频会议主会场')!;
     expect(participant).toMatchObject({ role: 'terminal', attributes: { unit: 'SIP 终端' } });
     expect(participant.producers.map((producer) => producer.kind).sort()).toEqual(['audio', 'video']);
-    const legProducers = [...server.sfu.meeting('sip-room')!.participants.get(participant.id)!.producers.values()];
+    const legProducers = [...server().sfu.meeting('sip-room')!.participants.get(participant.id)!.producers.values()];
     expect(legProducers.find((producer) => producer.kind === 'video')!.rtpParameters.codecs[0]!.mimeType).toBe('video/H264');
 
     const result = await sipp.result;
     expect(result.code, result.errors || result.output).toBe(0);
     await expect.poll(() => leftEvents.some(({ participantId }) => participantId === participant.id), { timeout: 10_000 }).toBe(true);
-    expect(server.sfu.meeting('sip-room')!.participants.has(participant.id)).toBe(false);
-    expect(server.sip!.legCount).toBe(0);
+    expect(server().sfu.meeting('sip-room')!.participants.has(participant.id)).toBe(false);
+    expect(server().sip!.legCount).toBe(0);
     await expect.poll(() => liveFfmpegCount(), { timeout: 10_000 }).toBe(0); // the leg's ffmpegs went with it
   }, 60_000);
 
   it('refuses a number that leads nowhere, an ended meeting and a terminal that is not invited', async () => {
     const caller = await SipUserAgent.start({ transports: [{ protocol: 'udp', port: 0 }], logger });
     try {
-      const { port } = server.sip!.local('udp');
+      const { port } = server().sip!.local('udp');
       const offer = createOffer({ address: '127.0.0.1', audio: { port: 46_910 }, video: { port: 46_912 } });
       const status = async (user: string): Promise<number> => {
         try {
@@ -88,15 +67,15 @@ describe('SIP dial-in', () => {
 
       // A scheduled meeting takes only its invited units' terminals.
       const headers = { authorization: `Bearer ${DEV_OPERATOR_API_KEY}`, 'content-type': 'application/json' };
-      await fetch(`${server.url}/api/units`, { method: 'POST', headers, body: JSON.stringify({ id: 'city', name: '某某市', level: 'city', parentId: null }) });
-      const created = await fetch(`${server.url}/api/meetings`, {
+      await fetch(`${server().url}/api/units`, { method: 'POST', headers, body: JSON.stringify({ id: 'city', name: '某某市', level: 'city', parentId: null }) });
+      const created = await fetch(`${server().url}/api/meetings`, {
         method: 'POST',
         headers,
         body: JSON.stringify({ id: 'invited-only', title: '调度会', chairUnitId: 'city', invite: { units: ['city'] } }),
       });
       const scheduled = await created.json();
       expect(await status(String(scheduled.number))).toBe(403);
-      await fetch(`${server.url}/api/meetings/invited-only/end`, { method: 'POST', headers });
+      await fetch(`${server().url}/api/meetings/invited-only/end`, { method: 'POST', headers });
       expect(await status(String(scheduled.number))).toBe(480);
     } finally {
       await caller.close();

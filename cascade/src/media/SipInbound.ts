@@ -48,8 +48,8 @@ export interface SipInboundEvents extends SupervisedJobEvents {
 const PAYLOAD_TYPE: Record<MediaKind, number> = { video: 102, audio: 111 };
 /** Key frame requests to the peer, at most one per this interval (ms). */
 const KEY_FRAME_REQUEST_INTERVAL_MS = 500;
-/** When a new ffmpeg run asks the peer for its first key frame (ms after it starts). */
-const FIRST_KEY_FRAME_ASKS_MS = [300, 1300];
+/** When a new ffmpeg run asks the peer for its first key frame (ms after its first video packet). */
+const FIRST_KEY_FRAME_ASKS_MS = [0, 1000];
 /** An ffmpeg run shorter than this that ends on its own counts as failed (ms). */
 const HEALTHY_RUN_MS = 5000;
 const MAX_FAILED_RUNS = 3;
@@ -84,6 +84,8 @@ export class SipInbound extends SupervisedJob<SipInboundEvents> {
   private peerVideoSsrc?: number;
   private readonly localVideoSsrc = randomInt(1, 2 ** 31);
   private lastKeyFrameRequest = 0;
+  /** The ffmpeg run that asked the peer for its first key frame already. */
+  private keyFrameAskedOf?: LoopbackFfmpeg;
   private lastDtmfTimestamp?: number;
 
   constructor(private readonly options: SipInboundOptions) {
@@ -197,17 +199,6 @@ export class SipInbound extends SupervisedJob<SipInboundEvents> {
       return;
     }
     this.ffmpeg = ffmpeg;
-    // ffmpeg learns the video's size from its SPS, which the peer sends with key frames: ask for
-    // one now (the peer may have started long before this run) by RTCP PLI and SIP INFO.
-    if (this.legs.some((leg) => leg.kind === 'video')) {
-      for (const delayMs of FIRST_KEY_FRAME_ASKS_MS) {
-        this.after(delayMs, () => {
-          if (this.ffmpeg !== ffmpeg || this.isEnding) return;
-          this.requestKeyFrame();
-          this.emit('keyFrameNeeded');
-        });
-      }
-    }
     const startedAt = Date.now();
     void ffmpeg.exited.then(async (exit) => {
       if (this.ffmpeg !== ffmpeg || this.isEnding) return;
@@ -236,12 +227,33 @@ export class SipInbound extends SupervisedJob<SipInboundEvents> {
     if (!leg || packet.length < 12) return;
     this.lastPacketAt = Date.now();
     this.timedOut = false;
-    if (kind === 'video') this.peerVideoSsrc = ssrcOf(packet);
+    if (kind === 'video') {
+      this.peerVideoSsrc = ssrcOf(packet);
+      this.askForFirstKeyFrame();
+    }
     if (payloadTypeOf(packet) === leg.media.telephoneEvent?.payloadType) {
       this.onTelephoneEvent(leg.media, packet);
       return;
     }
     this.relayToFfmpeg(leg, packet, 0);
+  }
+
+  /**
+   * ffmpeg learns the video's size from its SPS, which the peer sends with key frames, and the
+   * peer may have started long before this ffmpeg run: on the run's first video packet, ask for a
+   * key frame (RTCP PLI and SIP INFO), and once more a little later.
+   */
+  private askForFirstKeyFrame(): void {
+    const ffmpeg = this.ffmpeg;
+    if (!ffmpeg || this.keyFrameAskedOf === ffmpeg) return;
+    this.keyFrameAskedOf = ffmpeg;
+    for (const delayMs of FIRST_KEY_FRAME_ASKS_MS) {
+      this.after(delayMs, () => {
+        if (this.ffmpeg !== ffmpeg || this.isEnding) return;
+        this.requestKeyFrame();
+        this.emit('keyFrameNeeded');
+      });
+    }
   }
 
   private onPeerRtcp(kind: MediaKind, packet: Buffer): void {
