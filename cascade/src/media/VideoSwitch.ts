@@ -105,6 +105,8 @@ export class VideoSwitch {
       this.target(family);
       return;
     }
+    // Already switching to it (waiting for its key frame): asking again would start over.
+    if (input!.pending?.producerId === producer.id && !input!.pending.closed) return;
     let consumer: ms.Consumer | undefined;
     consumer = await this.options.tap.consume(producer, (packet) => consumer && this.onSourcePacket(encoder, consumer, packet));
     if (generation !== this.generation || this.closed) {

@@ -141,6 +141,9 @@ export class SipLeg {
 
   private hangupOnEnd?: () => void;
   private negotiation?: Negotiation;
+  /** What the peer is sent now: the video producer's id ('' for none), the audio producers' ids. */
+  private shownVideo?: string;
+  private heardAudio?: string;
 
   /**
    * A re-INVITE or UPDATE: hold (sendonly / inactive), resume, a session refresh. Answered from the
@@ -190,10 +193,22 @@ export class SipLeg {
       .find((producer): producer is ms.Producer => !!producer);
     const heard = meeting.audibleIds.filter((id) => id !== this.id);
     const audio = heard.map((id) => producerOf(meeting, id, 'microphone')).filter((producer): producer is ms.Producer => !!producer);
+    // The meeting's events come several times a second; the peer's media change only when the
+    // choice does.
+    const videoKey = video?.id ?? '';
+    const audioKey = audio.map((producer) => producer.id).join(',');
     try {
-      await this.outbound.setVideoSource(video ?? null);
-      await this.outbound.setAudioSources(audio);
+      if (videoKey !== this.shownVideo) {
+        this.shownVideo = videoKey;
+        await this.outbound.setVideoSource(video ?? null);
+      }
+      if (audioKey !== this.heardAudio) {
+        this.heardAudio = audioKey;
+        await this.outbound.setAudioSources(audio);
+      }
     } catch (error) {
+      this.shownVideo = undefined; // the next meeting event tries again
+      this.heardAudio = undefined;
       if (!this.ended) this.logger.warn({ err: error }, 'could not switch what the sip peer receives');
     }
   }
