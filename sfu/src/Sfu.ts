@@ -51,11 +51,17 @@ export class Sfu extends EventEmitter<SfuEvents> {
 
   /**
    * The meeting's media, created on first use (concurrent callers share one creation); `options`
-   * apply when this call creates it.
+   * apply when this call creates it. Never a closed meeting: if the last participant closed the
+   * one being waited for, a new one is opened.
    */
   async openMeeting(meetingId: string, options?: MeetingOptions): Promise<Meeting> {
-    const existing = this.meetings.get(meetingId);
-    if (existing) return existing;
+    for (;;) {
+      const meeting = this.meetings.get(meetingId) ?? (await this.opened(meetingId, options));
+      if (!meeting.isClosed) return meeting;
+    }
+  }
+
+  private opened(meetingId: string, options?: MeetingOptions): Promise<Meeting> {
     let pending = this.opening.get(meetingId);
     if (!pending) {
       pending = this.createMeeting(meetingId, options).finally(() => this.opening.delete(meetingId));

@@ -468,8 +468,7 @@ export class Session implements Member {
     let participant: Participant | undefined;
     try {
       live.admit(grant.unitId, grant.role);
-      do meeting = await sfu.openMeeting(meetingId, { audibleSize: this.deps.audioLastN });
-      while (meeting.isClosed); // the last participant closed it while we waited: open a new one
+      meeting = await sfu.openMeeting(meetingId, { audibleSize: this.deps.audioLastN });
       participant = meeting.addParticipant(randomUUID());
       if (this.socket.disconnected) throw new ProtocolError('INVALID_STATE', 'the connection closed while joining');
       if (live.record.state === 'ended') throw new ProtocolError('MEETING_ENDED', `meeting ${meetingId} has ended`);

@@ -130,7 +130,7 @@ export class FeedManager {
     if (!live || !live.hasUnits || live.record.state === 'ended') {
       throw new ProtocolError('INVALID_STATE', `meeting ${meetingId} is not running: share the feed once someone has joined it`);
     }
-    const meeting = await this.openSfuMeeting(meetingId);
+    const meeting = await this.deps.sfu.openMeeting(meetingId);
     const participantId = feedParticipantId(feedId);
     if (meeting.participants.has(participantId)) return; // a concurrent share got there first
     const participant = meeting.addParticipant(participantId);
@@ -183,7 +183,7 @@ export class FeedManager {
   private async enterCommandCentre(feed: FeedRecord): Promise<{ meeting: Meeting; participant: Participant; member: MediaMember }> {
     this.ensureCommandCentreRecord();
     const live = this.deps.roster.enter(COMMAND_CENTRE_MEETING_ID);
-    const meeting = await this.openSfuMeeting(COMMAND_CENTRE_MEETING_ID);
+    const meeting = await this.deps.sfu.openMeeting(COMMAND_CENTRE_MEETING_ID);
     const participantId = feedParticipantId(feed.id);
     meeting.participants.get(participantId)?.close(); // a previous run's participant, if it lingered
     const participant = meeting.addParticipant(participantId);
@@ -198,12 +198,6 @@ export class FeedManager {
     if (meeting.participants.size === 0) meeting.close();
   }
 
-  private async openSfuMeeting(meetingId: string): Promise<Meeting> {
-    let meeting: Meeting;
-    do meeting = await this.deps.sfu.openMeeting(meetingId);
-    while (meeting.isClosed);
-    return meeting;
-  }
 
   /** The command centre's meeting record: created once, and never left ended. */
   private ensureCommandCentreRecord(): void {

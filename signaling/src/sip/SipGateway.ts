@@ -116,7 +116,7 @@ export class SipGateway {
     let prepared: Awaited<ReturnType<typeof SipLeg.prepare>> | undefined;
     try {
       live.admit(identity.unitId, identity.role);
-      meeting = await this.openMeeting(record.id);
+      meeting = await this.deps.sfu.openMeeting(record.id);
       prepared = await SipLeg.prepare({
         meeting,
         live,
@@ -170,12 +170,6 @@ export class SipGateway {
     return this.options.host === '0.0.0.0' ? '127.0.0.1' : this.options.host;
   }
 
-  private async openMeeting(meetingId: string): Promise<Meeting> {
-    let meeting: Meeting;
-    do meeting = await this.deps.sfu.openMeeting(meetingId);
-    while (meeting.isClosed);
-    return meeting;
-  }
 
   private forget(leg: SipLeg, meetingId: string, meeting: Meeting): void {
     this.legs.delete(leg.id);
