@@ -78,4 +78,4 @@ export { Registration, type RegistrationEvents, type RegistrationOptions } from 
 export { KeepAlive, type KeepAliveEvents } from './ua/KeepAlive.js';
 export { InvalidStateError, SipRequestError } from './ua/errors.js';
 export type { SessionInterval, SessionTimerOptions } from './ua/sessionTimer.js';
-export { DEFAULT_SIP_MEDIA_PORTS, MediaPorts, SipInbound, SipOutbound, SrtpSender, type MediaPortsEvents, type MediaPortsOptions, type PipeProducer, type SipInboundEvents, type SipInboundOptions, type SipOutboundOptions } from './media/index.js';
+export { DEFAULT_SIP_MEDIA_PORTS, MediaPorts, SipInbound, SipOutbound, SrtpSender, type MediaPortsCounters, type MediaPortsEvents, type MediaPortsOptions, type PipeProducer, type SipInboundEvents, type SipInboundOptions, type SipOutboundOptions } from './media/index.js';

@@ -5,7 +5,7 @@ import { verifyJoinToken, type JoinGrant } from './auth/tokens.js';
 import type { AuthConfig } from './config.js';
 import { ProtocolError } from './errors.js';
 import type { Actor, LiveMeeting, Member } from './governance/LiveMeeting.js';
-import type { MeetingRole } from './governance/roles.js';
+import { isChairRole, type MeetingRole } from './governance/roles.js';
 import type { Logger } from './log.js';
 import { CHAT_BURST, CHAT_PER_SECOND, REQUEST_BURST, REQUESTS_PER_SECOND, TokenBucket } from './rateLimit.js';
 import {
@@ -27,16 +27,23 @@ import {
 import type { Roster } from './Roster.js';
 import type { FeedManager } from './feeds/FeedManager.js';
 import { NOT_RECORDING, type RecordingControl } from './recording/RecordingControl.js';
+import { cascadeTargetSummary, meetingTerminals } from './sip/dialDirectory.js';
+import type { SipLegControl } from './sip/SipLegControl.js';
+import type { Store } from './store/types.js';
 
 export interface SessionDeps {
   sfu: Sfu;
   roster: Roster;
   auth: AuthConfig;
   logger: Logger;
+  /** Cascade targets and units (what a chair may dial over SIP). */
+  store: Store;
   /** Drone and camera feeds (absent: listFeeds is empty and sharing is refused). */
   feeds?: FeedManager;
   /** Meeting recording (absent: recording is refused). */
   recordings?: RecordingControl;
+  /** SIP legs: dialling out to MCUs and room terminals (absent with SIP_PORT=-1: refused). */
+  sipLegs?: SipLegControl;
   /** Audio last-N size of new meetings (AUDIO_LAST_N). */
   audioLastN?: number;
 }
@@ -60,6 +67,9 @@ const LIVEKIT_SOURCE: Record<ProducerAppData['source'], string> = {
 
 /** The socket.io room that reaches everyone in a meeting. */
 export const meetingChannel = (meetingId: string): string => `meeting:${meetingId}`;
+
+/** The socket.io room that reaches the meeting's chair, co-chairs and operators (SIP leg status). */
+export const chairChannel = (meetingId: string): string => `chairs:${meetingId}`;
 
 /**
  * One socket.io connection. Before `join` it only accepts `join`; after, it owns one SFU
@@ -382,6 +392,26 @@ export class Session implements Member {
       await this.requireRecordings().stop(this.live.id, this.actor.name);
       return {};
     },
+    listSipLegs: async () => {
+      this.live.authorize(this.actor, 'cascade');
+      const { store } = this.deps;
+      return {
+        legs: this.requireSipLegs().legs(this.live.id),
+        targets: store.cascadeTargets.list().map(cascadeTargetSummary),
+        terminals: meetingTerminals(this.live.record, store.units.list()),
+      };
+    },
+    dialSip: async (request) => {
+      this.live.authorize(this.actor, 'cascade');
+      return { leg: await this.requireSipLegs().dial(this.live.id, request, this.actor.name) };
+    },
+    hangupSip: async ({ legId }) => {
+      this.live.authorize(this.actor, 'cascade');
+      if (!this.requireSipLegs().hangup(this.live.id, legId)) {
+        throw new ProtocolError('NOT_FOUND', `this meeting has no SIP leg "${legId}": it may have ended already (listSipLegs)`);
+      }
+      return {};
+    },
   };
 
   private requireFeeds(): FeedManager {
@@ -392,6 +422,11 @@ export class Session implements Member {
   private requireRecordings(): RecordingControl {
     if (!this.deps.recordings) throw new ProtocolError('UNSUPPORTED', 'this server runs without recording (no RECORDINGS_DIR)');
     return this.deps.recordings;
+  }
+
+  private requireSipLegs(): SipLegControl {
+    if (!this.deps.sipLegs) throw new ProtocolError('UNSUPPORTED', 'this server runs without SIP (SIP_PORT=-1): no cascading or room terminals');
+    return this.deps.sipLegs;
   }
 
   /** Leaves the meeting, if joined: closes the SFU participant and tells the others. */
@@ -409,6 +444,7 @@ export class Session implements Member {
     }
     if (!joined.grant.hidden) joined.live.batcher.queue('participantLeft', { participantId: participant.id }, participant.id);
     void this.socket.leave(meetingChannel(meeting.id));
+    void this.socket.leave(chairChannel(meeting.id));
     if (meeting.participants.size === 0) meeting.close();
     logger.info('participant left');
   }
@@ -493,6 +529,7 @@ export class Session implements Member {
 
     // In the channel before the snapshot: a change after it arrives in a batch (seq > rosterSeq).
     await this.socket.join(meetingChannel(meetingId));
+    if (isChairRole(grant.role)) await this.socket.join(chairChannel(meetingId));
     const others = live.visibleMembers().map((member) => member.info());
     const rosterSeq = live.batcher.lastSeq;
     live.add(this);

@@ -121,4 +121,11 @@ export const requestSchemas = {
   unshareFeed: z.strictObject({ feedId: id }),
   startRecording: z.strictObject({}),
   stopRecording: z.strictObject({}),
+  /** The meeting's SIP legs, the cascade targets and the room terminals a chair may dial. */
+  listSipLegs: z.strictObject({}),
+  /** Dials an upper-level MCU (cascade target) or a unit's room terminal out of this meeting. */
+  dialSip: z.union([z.strictObject({ targetId: id }), z.strictObject({ unitId: id })], {
+    error: 'send { targetId } of a cascade target or { unitId } of a unit with a room terminal',
+  }),
+  hangupSip: z.strictObject({ legId: id }),
 } as const;

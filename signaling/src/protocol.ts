@@ -81,6 +81,7 @@ export const MEETING_ACTIONS = [
   'exportAttendance',
   'shareFeed', // bring a drone/camera feed into the meeting, or take it out
   'record', // start and stop recording the meeting
+  'cascade', // dial out to an upper MCU or a room terminal, hang SIP legs up
 ] as const;
 export type MeetingAction = (typeof MEETING_ACTIONS)[number];
 
@@ -257,6 +258,73 @@ export interface FeedStatus {
   sharedInto: string[];
 }
 
+// ---- SIP legs: cascade to upper-level MCUs, room terminals ------------------------------------------
+
+export const SIP_LEG_STATES = ['calling', 'connected', 'redialing', 'failed', 'ended'] as const;
+/**
+ * calling 呼叫中: INVITE sent, no answer yet; connected 已连接: media both ways; redialing 重拨中: an
+ * upper-level leg dropped or was refused and is dialled again at `nextAttemptAt`; failed 失败: the
+ * call did not go ahead (see `error`) and is not dialled again; ended 已挂断: hung up (shown briefly,
+ * then dropped from the list).
+ */
+export type SipLegState = (typeof SIP_LEG_STATES)[number];
+
+export interface SipLegStatus {
+  /** Stable for the leg's whole life, across redials. */
+  id: string;
+  meetingId: string;
+  /** in: the peer dialled us (会议号 or IVR); out: we dialled it. */
+  direction: 'in' | 'out';
+  /** mcu: an upper-level MCU (级联); terminal: a room terminal or any other SIP site. */
+  kind: 'mcu' | 'terminal';
+  /** The site's name: the cascade target's, the unit's, or the caller's display name. */
+  name: string;
+  /** The peer's SIP URI. */
+  uri: string;
+  /** The cascade target dialled (kind mcu, direction out). */
+  targetId: string | null;
+  /** The unit the leg is in the roster as, when it is one. */
+  unitId: string | null;
+  /** The leg's participant in the meeting while connected. */
+  participantId: string | null;
+  state: SipLegState;
+  /** When `state` began (ms since the epoch). */
+  since: number;
+  /** When the current connection began, or null. */
+  connectedSince: number | null;
+  /** Why the last attempt failed or the call ended, in words. */
+  error: string | null;
+  /** Redials so far (0 on the first call). */
+  attempt: number;
+  /** When the next redial happens (state redialing), else null. */
+  nextAttemptAt: number | null;
+  /** The negotiated codecs, once connected, e.g. { codec: 'PCMA', clockRate: 8000 }. */
+  audio: { codec: string; clockRate: number; srtp: boolean } | null;
+  video: { codec: string; profileLevelId: string | null; srtp: boolean } | null;
+  /** What the peer sends us and what we send it, audio and video together (kbit/s, last 2 s). */
+  rxKbps: number;
+  txKbps: number;
+  /** Packets the peer sent that never arrived (RTP sequence gaps), % over the last 2 s. */
+  lossPct: number;
+}
+
+/** What a chair may dial out to: a cascade target's id or a unit's room terminal. */
+export type SipDialRequest = { targetId: string } | { unitId: string };
+
+/** A cascade target as the chair console sees it (no credentials). */
+export interface CascadeTargetSummary {
+  id: string;
+  name: string;
+  uri: string;
+}
+
+/** A unit with a room terminal the chair can dial. */
+export interface TerminalSummary {
+  unitId: string;
+  name: string;
+  sipUri: string;
+}
+
 /** The meeting the command centre wall (/command) joins: every feed is a participant in it. */
 export const COMMAND_CENTRE_MEETING_ID = 'command-centre';
 
@@ -402,6 +470,10 @@ export interface RequestReplies {
   unshareFeed: Record<string, never>;
   startRecording: { recordingId: string };
   stopRecording: Record<string, never>;
+  // SIP legs (cascade, room terminals)
+  listSipLegs: { legs: SipLegStatus[]; targets: CascadeTargetSummary[]; terminals: TerminalSummary[] };
+  dialSip: { leg: SipLegStatus };
+  hangupSip: Record<string, never>;
 }
 
 // ---- events (server → client, not acknowledged) ----------------------------------------------
@@ -453,6 +525,8 @@ export interface ServerEvents {
   feeds: { feeds: FeedStatus[] };
   /** The meeting's recording started or stopped (录制中); `reason` says why it stopped, if not by a person. */
   recording: { recording: RecordingState; reason?: 'disk-full' | 'failed' | 'stopped' };
+  /** The meeting's SIP legs (to chair roles only): on every change and every 2 s while any is connected. */
+  sipLegs: { legs: SipLegStatus[] };
 }
 
 /**

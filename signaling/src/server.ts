@@ -16,9 +16,10 @@ import { createHttpHandler } from './http.js';
 import { createLogger, type Logger } from './log.js';
 import { MAX_REQUEST_BYTES, type ServerEvents } from './protocol.js';
 import { Roster } from './Roster.js';
-import { meetingChannel, Session } from './Session.js';
+import { chairChannel, meetingChannel, Session } from './Session.js';
 import { MeetingRecorder } from './recording/MeetingRecorder.js';
 import { SipGateway } from './sip/SipGateway.js';
+import { SipLegBroadcast } from './sip/SipLegBroadcast.js';
 import { openSqliteStore } from './store/sqlite/SqliteStore.js';
 import type { Store } from './store/types.js';
 import { feedWebhooks } from './webhooks/feedWebhooks.js';
@@ -132,6 +133,7 @@ export async function startServer(overrides?: DeepPartial<ServerConfig>): Promis
           { store, sfu, roster, listenIp: config.sfu.listenIps[0]!, logger: logger.child({ component: 'sip' }) },
         )
       : undefined;
+  const sipLegBroadcast = sip && new SipLegBroadcast(sip, (meetingId, payload) => io?.to(chairChannel(meetingId)).emit('sipLegs', payload));
   const health = () => {
     const stats = sfu.stats();
     return {
@@ -156,6 +158,7 @@ export async function startServer(overrides?: DeepPartial<ServerConfig>): Promis
     feeds,
     rtmpPort: rtmp?.port ?? 0,
     recordings: { library, recorder },
+    sipLegs: sip,
   });
   const recordingFiles = createRecordingFileHandler({
     store,
@@ -201,9 +204,11 @@ export async function startServer(overrides?: DeepPartial<ServerConfig>): Promis
       roster,
       auth: config.auth,
       logger,
+      store,
       audioLastN: config.audioLastN,
       feeds,
       recordings: recorder,
+      sipLegs: sip,
     });
     socket.onAny((event: string, ...args: unknown[]) => {
       const ack = args.at(-1);
@@ -244,6 +249,7 @@ export async function startServer(overrides?: DeepPartial<ServerConfig>): Promis
       io.disconnectSockets(true);
       await new Promise<void>((resolve) => io.close(() => resolve()));
       clearInterval(recordingUpkeep);
+      sipLegBroadcast?.close();
       await sip?.close();
       await recorder.close();
       await rtmp?.close();

@@ -210,6 +210,15 @@ describe('authorization', () => {
     ['GET', '/api/recordings', '/api/recordings', undefined, operatorOnly(409)],
     ['GET', '/api/recordings/{id}', '/api/recordings/nope', undefined, operatorOnly(409)],
     ['DELETE', '/api/recordings/{id}', '/api/recordings/nope', undefined, operatorOnly(409)],
+    ['GET', '/api/cascade/targets', '/api/cascade/targets', undefined, operatorOnly(200)],
+    ['POST', '/api/cascade/targets', '/api/cascade/targets', {}, operatorOnly(400)],
+    ['GET', '/api/cascade/targets/{id}', '/api/cascade/targets/nope', undefined, operatorOnly(404)],
+    ['PATCH', '/api/cascade/targets/{id}', '/api/cascade/targets/nope', {}, operatorOnly(404)],
+    ['DELETE', '/api/cascade/targets/{id}', '/api/cascade/targets/nope', undefined, operatorOnly(404)],
+    // Without the SIP gateway (cascade-api.test.ts has a stand-in for it).
+    ['GET', '/api/meetings/{id}/sip', '/api/meetings/authz/sip', undefined, chairOr(409)],
+    ['POST', '/api/meetings/{id}/sip', '/api/meetings/authz/sip', {}, chairOr(400)],
+    ['DELETE', '/api/meetings/{id}/sip/{legId}', '/api/meetings/authz/sip/nope', undefined, chairOr(409)],
   ];
 
   it.each(matrix)('%s %s', async (method, _, path, body, expected) => {

@@ -53,6 +53,9 @@ function renderAs(role: MeetingRole, changes: Partial<SessionState> = {}) {
     }),
     startRecording: vi.fn(async () => 'rec-1'),
     stopRecording: vi.fn(async () => undefined),
+    listSipLegs: vi.fn(async () => ({ legs: [], targets: [], terminals: [] })),
+    dialSip: vi.fn(),
+    hangupSip: vi.fn(async () => undefined),
   };
   render(MeetingView, { meeting: meetingState(role, changes), session: session as unknown as MeetingSession });
   return { chair, session };

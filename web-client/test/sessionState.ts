@@ -1,5 +1,5 @@
 // A joined meeting's SessionState for component tests: nobody else in it, camera and microphone
-// off, no chair state, no feeds, not recording; tests override what they look at.
+// off, no chair state, no feeds, not recording, no SIP legs; tests override what they look at.
 import type { SessionState } from '../src/lib/MeetingSession';
 
 export function joinedState(changes: Partial<SessionState> = {}): SessionState {
@@ -27,6 +27,7 @@ export function joinedState(changes: Partial<SessionState> = {}): SessionState {
     unreadChat: 0,
     feeds: [],
     recording: { active: false, recordingId: null, since: null, by: null },
+    sipLegs: [],
     meeting: null,
     control: null,
     rollCallResults: {},

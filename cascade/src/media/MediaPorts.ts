@@ -32,6 +32,45 @@ interface Peer {
   srtp?: SrtpSender;
 }
 
+/** Running totals of a leg's RTP (RTCP not counted), for its bit rates and loss. */
+export interface MediaPortsCounters {
+  rxBytes: number;
+  rxPackets: number;
+  /** Packets the peer's sequence numbers say were sent (received + lost), over all its SSRCs. */
+  rxExpected: number;
+  txBytes: number;
+  txPackets: number;
+}
+
+/** One incoming RTP stream's sequence numbers, RFC 3550 A.1 style (extended with wrap-arounds). */
+class SequenceTracker {
+  private ssrc = -1;
+  private base = 0;
+  private max = 0;
+  /** Expected packets of the SSRCs seen before the current one. */
+  private previous = 0;
+
+  note(packet: Buffer): void {
+    if (packet.length < 12) return;
+    const ssrc = packet.readUInt32BE(8);
+    const seq = packet.readUInt16BE(2);
+    if (ssrc !== this.ssrc) {
+      if (this.ssrc !== -1) this.previous += this.max - this.base + 1;
+      this.ssrc = ssrc;
+      this.base = seq;
+      this.max = seq;
+      return;
+    }
+    const delta = (seq - (this.max & 0xffff)) & 0xffff;
+    if (delta === 0 || delta >= 0x8000) return; // a duplicate or a late packet
+    this.max += delta;
+  }
+
+  get expected(): number {
+    return this.ssrc === -1 ? 0 : this.previous + this.max - this.base + 1;
+  }
+}
+
 /**
  * The UDP ports of one SIP leg: an RTP/RTCP pair per media kind, bound from allocation until
  * close, so what our SDP advertises stays ours. Media to the peer leaves from these ports
@@ -40,14 +79,30 @@ interface Peer {
 export class MediaPorts extends EventEmitter<MediaPortsEvents> {
   private readonly peers = new Map<MediaKind, Peer>();
   private closed = false;
+  private readonly totals = { rxBytes: 0, rxPackets: 0, txBytes: 0, txPackets: 0 };
+  private readonly sequences: Record<MediaKind, SequenceTracker> = { audio: new SequenceTracker(), video: new SequenceTracker() };
 
   private constructor(private readonly pairs: Record<MediaKind, Pair>) {
     super();
     for (const kind of ['audio', 'video'] as const) {
       const { rtp, rtcp } = pairs[kind];
-      rtp.on('message', (packet) => this.emit(isRtcp(packet) ? 'rtcp' : 'rtp', kind, packet));
+      rtp.on('message', (packet) => {
+        if (isRtcp(packet)) {
+          this.emit('rtcp', kind, packet);
+          return;
+        }
+        this.totals.rxBytes += packet.length;
+        this.totals.rxPackets++;
+        this.sequences[kind].note(packet);
+        this.emit('rtp', kind, packet);
+      });
       rtcp.on('message', (packet) => this.emit('rtcp', kind, packet));
     }
+  }
+
+  /** RTP totals since allocation, both kinds together. */
+  counters(): MediaPortsCounters {
+    return { ...this.totals, rxExpected: this.sequences.audio.expected + this.sequences.video.expected };
   }
 
   /** Binds two even/odd port pairs in the range (RTP on the even port, RTCP on the next). */
@@ -87,7 +142,10 @@ export class MediaPorts extends EventEmitter<MediaPortsEvents> {
     const peer = this.sendingPeer(kind);
     if (!peer) return;
     const { address, port } = peer.media.remote;
-    this.pairs[kind].rtp.send(peer.srtp ? peer.srtp.protectRtp(packet, payloadOffset(packet)) : packet, port, address);
+    const sent = peer.srtp ? peer.srtp.protectRtp(packet, payloadOffset(packet)) : packet;
+    this.totals.txBytes += sent.length;
+    this.totals.txPackets++;
+    this.pairs[kind].rtp.send(sent, port, address);
   }
 
   /** Sends RTCP to the peer's RTCP port (the RTP port with rtcp-mux), from ours. */

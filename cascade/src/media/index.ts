@@ -1,4 +1,4 @@
-export { DEFAULT_SIP_MEDIA_PORTS, MediaPorts, type MediaKind, type MediaPortsEvents, type MediaPortsOptions } from './MediaPorts.js';
+export { DEFAULT_SIP_MEDIA_PORTS, MediaPorts, type MediaKind, type MediaPortsCounters, type MediaPortsEvents, type MediaPortsOptions } from './MediaPorts.js';
 export { SipInbound, type SipInboundEvents, type SipInboundOptions } from './SipInbound.js';
 export { SipOutbound, type SipOutboundOptions } from './SipOutbound.js';
 export type { PipeProducer } from './ConsumerTap.js';

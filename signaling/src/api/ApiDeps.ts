@@ -5,6 +5,7 @@ import type { FeedManager } from '../feeds/FeedManager.js';
 import type { RecordingControl } from '../recording/RecordingControl.js';
 import type { LiveMeetings } from '../governance/LiveMeetings.js';
 import type { Logger } from '../log.js';
+import type { SipLegControl } from '../sip/SipLegControl.js';
 import type { Store } from '../store/types.js';
 
 /** What the admin API needs from the server. */
@@ -27,10 +28,12 @@ export interface ApiDeps {
   rtmpPort?: number;
   /** Meeting recording (absent: the recording endpoints answer CONFLICT). */
   recordings?: { library: RecordingLibrary; recorder: RecordingControl };
+  /** Dialling out of meetings over SIP (absent with SIP_PORT=-1: the SIP leg endpoints answer CONFLICT). */
+  sipLegs?: SipLegControl;
 }
 
 /** ApiDeps with the defaults filled in. */
-export type ApiContext = Required<Omit<ApiDeps, 'feeds' | 'recordings'>> & Pick<ApiDeps, 'feeds' | 'recordings'>;
+export type ApiContext = Required<Omit<ApiDeps, 'feeds' | 'recordings' | 'sipLegs'>> & Pick<ApiDeps, 'feeds' | 'recordings' | 'sipLegs'>;
 
 export const DEFAULT_LATE_GRACE_MS = 5 * 60_000;
 

@@ -6,6 +6,7 @@ import { withDefaults, type ApiDeps } from './ApiDeps.js';
 import { ApiError, type ApiIssue } from './ApiError.js';
 import { attendanceRoutes } from './attendance.js';
 import { authorize } from './authorize.js';
+import { cascadeRoutes } from './cascade.js';
 import { decodeBody, mediaType, readBody, type RequestBody } from './body.js';
 import { feedRoutes } from './feeds.js';
 import { recordingRoutes } from './recordings.js';
@@ -83,6 +84,7 @@ export function createApiHandler(deps: ApiDeps): (req: IncomingMessage, res: Ser
     ...webhookRoutes(api),
     ...feedRoutes(api),
     ...recordingRoutes(api),
+    ...cascadeRoutes(api),
   ];
   let document: unknown;
   routes.push(

@@ -1,14 +1,24 @@
-// The SIP side of the server: the user agent on SIP_HOST:SIP_PORT (UDP and TCP), and dial-in —
+// The SIP side of the server: the user agent on SIP_HOST:SIP_PORT (UDP and TCP); dial-in —
 // `sip:<会议号>@host` puts a room terminal (known by its unit's SIP URI) or any caller into that
-// meeting as a participant with its own video and audio.
+// meeting as a participant with its own video and audio; and dial-out — a meeting joins an upper-level
+// MCU as one site (redialled when it drops) or calls a unit's room terminal. Every leg's state is
+// in the SipLegBook the chair console and the API read.
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import {
   answerOffer,
+  createOffer,
   dialInTarget,
   NoCommonCodecError,
   parseNameAddr,
+  readAnswer,
   SipUserAgent,
+  type AudioCodecName,
   type IncomingCall,
+  type InviteOptions,
   type LocalMedia,
+  type Negotiation,
+  type SipCall,
   type SipProtocol,
   type SipUri,
 } from '@cityconf/cascade';
@@ -17,10 +27,13 @@ import { ProtocolError } from '../errors.js';
 import type { MediaMemberIdentity } from '../governance/MediaMember.js';
 import { meetingRoleFor } from '../governance/roles.js';
 import type { Logger } from '../log.js';
-import type { MeetingControlState } from '../protocol.js';
+import type { MeetingControlState, SipDialRequest, SipLegStatus } from '../protocol.js';
 import type { Roster } from '../Roster.js';
 import type { MeetingRecord, Store, Unit } from '../store/types.js';
-import { SipLeg } from './SipLeg.js';
+import { SipDialOut, type DialPlan, type PlaceCall } from './SipDialOut.js';
+import { SipLeg, type SipLegEnding } from './SipLeg.js';
+import { SipLegBook, type SipLegEntry } from './SipLegBook.js';
+import type { SipLegControl, SipLegControlEvents } from './SipLegControl.js';
 
 export interface SipGatewayOptions {
   host: string;
@@ -42,15 +55,36 @@ export interface SipGatewayDeps {
 /** The roster group of callers that are not units in the directory. */
 const GUEST_GROUP = 'SIP 终端';
 
-export class SipGateway {
-  private readonly legs = new Map<string, SipLeg>();
+/** The roster group of upper-level MCUs our meetings dial. */
+const CASCADE_GROUP = '上级会议';
+
+/** How a leg joins its meeting: answer the INVITE, or place our own (the call and what was agreed). */
+type Establish = (local: LocalMedia, signal: AbortSignal) => Promise<{ call: SipCall; negotiation: Negotiation }>;
+
+/** Our side of a dialled call (codec preferences, bandwidth) on top of the leg's ports. */
+interface LocalPreferences {
+  audioCodecs?: AudioCodecName[];
+  video?: boolean;
+  bandwidthKbps?: number;
+}
+
+export class SipGateway extends EventEmitter<SipLegControlEvents> implements SipLegControl {
+  /** Connected legs by participant id. */
+  private readonly active = new Map<string, SipLeg>();
+  /** Each leg's meeting and status entry (and its dialler when we dialled it). */
+  private readonly legInfo = new WeakMap<SipLeg, { meetingId: string; entry: SipLegEntry }>();
+  private readonly dialOuts = new Map<string, SipDialOut>();
+  private readonly book = new SipLegBook();
+  private closing = false;
 
   private constructor(
     private readonly ua: SipUserAgent,
     private readonly options: SipGatewayOptions,
     private readonly deps: SipGatewayDeps,
   ) {
+    super();
     ua.onInvite((incoming) => this.dialIn(incoming));
+    this.book.on('legs', (meetingId) => this.emit('legs', meetingId));
   }
 
   static async start(options: SipGatewayOptions, deps: SipGatewayDeps): Promise<SipGateway> {
@@ -69,23 +103,84 @@ export class SipGateway {
   }
 
   get legCount(): number {
-    return this.legs.size;
+    return this.active.size;
+  }
+
+  legs(meetingId: string): SipLegStatus[] {
+    return this.book.list(meetingId);
+  }
+
+  async dial(meetingId: string, request: SipDialRequest, by: string): Promise<SipLegStatus> {
+    const { store, logger } = this.deps;
+    const record = store.meetings.get(meetingId);
+    if (!record) throw new ProtocolError('NOT_FOUND', `no meeting ${meetingId}`);
+    if (record.state === 'ended') throw new ProtocolError('MEETING_ENDED', `meeting ${record.number} has ended: it dials no one`);
+    const site = 'targetId' in request ? this.cascadeSite(request.targetId) : this.terminalSite(record, request.unitId);
+    const busy = this.book
+      .active(meetingId)
+      .find(({ status }) => (site.targetId !== null && status.targetId === site.targetId) || (site.unitId !== null && status.unitId === site.unitId));
+    if (busy) throw new ProtocolError('INVALID_STATE', `${site.name} already has a SIP leg in this meeting (${busy.status.state}): hang it up first`);
+    if (site.unitId && this.deps.roster.get(meetingId)?.memberOfUnit(site.unitId)) {
+      throw new ProtocolError('INVALID_STATE', `${site.name} is already in the meeting`);
+    }
+    const entry = this.book.add({
+      id: `out-${randomUUID()}`,
+      meetingId,
+      direction: 'out',
+      kind: site.kind,
+      name: site.name,
+      uri: site.uri,
+      targetId: site.targetId,
+      unitId: site.unitId,
+    });
+    const dialLogger = logger.child({ meetingId, sipLeg: entry.status.id, uri: site.uri });
+    const place: PlaceCall = async (signal) => {
+      const current = store.meetings.get(meetingId);
+      if (!current || current.state === 'ended') throw new ProtocolError('MEETING_ENDED', 'the meeting has ended');
+      return this.join(current, site.identity, entry, site.preferences, async (local, abortSignal) => {
+        const offer = createOffer(local);
+        const call = await this.ua.invite(site.uri, offer.sdp, { ...site.invite, signal: abortSignal, sessionExpires: SESSION_EXPIRES_S });
+        try {
+          return { call, negotiation: readAnswer(offer, call.remoteSdp ?? '') };
+        } catch (error) {
+          void call.hangup().catch(() => undefined);
+          throw error;
+        }
+      }, signal);
+    };
+    const dialOut = new SipDialOut(entry, site.plan, place, this.book, dialLogger);
+    this.dialOuts.set(entry.status.id, dialOut);
+    dialLogger.info({ name: site.name, kind: site.kind, by }, 'dialling out');
+    dialOut.start();
+    return { ...entry.status };
+  }
+
+  hangup(meetingId: string, legId: string): boolean {
+    const entry = this.book.get(meetingId, legId);
+    if (!entry) return false;
+    const dialOut = this.dialOuts.get(legId);
+    if (dialOut) {
+      dialOut.hangup();
+      this.dialOuts.delete(legId);
+    } else if (entry.status.participantId) {
+      this.active.get(entry.status.participantId)?.end('hung up by the chair', true, 'local');
+    }
+    if (entry.status.state === 'failed' || entry.status.state === 'ended') this.book.remove(entry);
+    return true;
   }
 
   /** The chair's view of a meeting changed: its SIP legs' pictures follow. */
   controlChanged(meetingId: string, control: MeetingControlState): void {
-    for (const leg of this.legs.values()) if (leg.participant && this.meetingOf(leg) === meetingId) leg.controlChanged(control);
+    for (const leg of this.active.values()) if (this.legInfo.get(leg)?.meetingId === meetingId) leg.controlChanged(control);
   }
 
   async close(): Promise<void> {
-    for (const leg of [...this.legs.values()]) leg.end('the server is stopping');
+    this.closing = true;
+    for (const dialOut of this.dialOuts.values()) dialOut.hangup('the server is stopping');
+    this.dialOuts.clear();
+    for (const leg of [...this.active.values()]) leg.end('the server is stopping');
+    this.book.close();
     await this.ua.close();
-  }
-
-  private readonly legMeetings = new WeakMap<SipLeg, string>();
-
-  private meetingOf(leg: SipLeg): string | undefined {
-    return this.legMeetings.get(leg);
   }
 
   /** An INVITE from a terminal or MCU: into the meeting its number names, or refused with why. */
@@ -111,35 +206,26 @@ export class SipGateway {
       incoming.reject(403, 'Forbidden', [['Warning', `399 cityconf "this terminal is not invited to meeting ${target.number}"`]]);
       return;
     }
-    const live = this.deps.roster.enter(record.id);
-    let meeting: Meeting | undefined;
-    let prepared: Awaited<ReturnType<typeof SipLeg.prepare>> | undefined;
+    const entry = this.book.add({
+      id: `in-${randomUUID()}`,
+      meetingId: record.id,
+      direction: 'in',
+      kind: 'terminal',
+      name: identity.name,
+      uri: `sip:${caller.uri}`,
+      targetId: null,
+      unitId: identity.unitId,
+    });
     try {
-      live.admit(identity.unitId, identity.role);
-      meeting = await this.deps.sfu.openMeeting(record.id);
-      prepared = await SipLeg.prepare({
-        meeting,
-        live,
-        listenIp: this.deps.listenIp,
-        logger,
-        leave: (leg) => this.forget(leg, record.id, meeting!),
+      await this.join(record, identity, entry, {}, async (local) => {
+        const negotiation = answerOffer(incoming.offer ?? '', local);
+        if (incoming.signal.aborted) throw new Error('the caller cancelled');
+        return { call: incoming.accept(negotiation.sdp), negotiation };
       });
-      this.legMeetings.set(prepared.leg, record.id);
-      this.legs.set(prepared.leg.id, prepared.leg);
-      const local: LocalMedia = {
-        address: this.mediaAddress(),
-        audio: { port: prepared.ports.audioPort },
-        video: { port: prepared.ports.videoPort },
-      };
-      const negotiation = answerOffer(incoming.offer ?? '', local);
-      if (incoming.signal.aborted) throw new Error('the caller cancelled');
-      const call = incoming.accept(negotiation.sdp);
-      await prepared.leg.connect(call, negotiation, identity, local);
       logger.info({ meetingId: record.id, caller: caller.uri, name: identity.name }, 'sip dial-in joined');
     } catch (error) {
-      prepared?.leg.end(error instanceof Error ? error.message : String(error));
-      if (meeting && meeting.participants.size === 0) meeting.close();
-      this.deps.roster.releaseIfEmpty(live);
+      entry.moved('failed', Date.now(), { error: error instanceof Error ? error.message : String(error) });
+      this.book.changed(entry);
       if (incoming.answered) return;
       if (error instanceof NoCommonCodecError) {
         incoming.reject(488, 'Not Acceptable Here', [['Warning', `399 cityconf "${error.warning}"`]]);
@@ -150,6 +236,101 @@ export class SipGateway {
         incoming.reject(500, 'Server Internal Error');
       }
     }
+  }
+
+  /**
+   * Puts a SIP leg into the meeting: the member admitted, the leg's participant and ports made, the
+   * call established (answered or placed) on those ports, media started. On failure everything made
+   * here is undone (and an established call hung up) before the error is rethrown.
+   */
+  private async join(
+    record: MeetingRecord,
+    identity: MediaMemberIdentity,
+    entry: SipLegEntry,
+    preferences: LocalPreferences,
+    establish: Establish,
+    signal: AbortSignal = new AbortController().signal,
+  ): Promise<SipLeg> {
+    const live = this.deps.roster.enter(record.id);
+    let meeting: Meeting | undefined;
+    let leg: SipLeg | undefined;
+    try {
+      live.admit(identity.unitId, identity.role);
+      meeting = await this.deps.sfu.openMeeting(record.id);
+      const opened = meeting;
+      const prepared = await SipLeg.prepare({
+        meeting: opened,
+        live,
+        listenIp: this.deps.listenIp,
+        logger: this.deps.logger,
+        leave: (ended, ending) => this.forget(ended, ending, opened),
+      });
+      leg = prepared.leg;
+      this.legInfo.set(leg, { meetingId: record.id, entry });
+      this.active.set(leg.id, leg);
+      const local: LocalMedia = {
+        address: this.mediaAddress(),
+        audio: { port: prepared.ports.audioPort, ...(preferences.audioCodecs ? { codecs: preferences.audioCodecs } : {}) },
+        ...(preferences.video === false ? {} : { video: { port: prepared.ports.videoPort } }),
+        ...(preferences.bandwidthKbps ? { maxBandwidthKbps: preferences.bandwidthKbps } : {}),
+      };
+      const { call, negotiation } = await establish(local, signal);
+      if (signal.aborted || this.closing) {
+        void call.hangup().catch(() => undefined);
+        throw signal.reason instanceof Error ? signal.reason : new Error('the call was called off');
+      }
+      await leg.connect(call, negotiation, identity, local);
+      if (leg.isEnded) throw new Error('the call ended while its media started');
+      entry.connected(leg.id, negotiation, () => leg!.counters(), Date.now());
+      this.book.changed(entry);
+      return leg;
+    } catch (error) {
+      leg?.end(error instanceof Error ? error.message : String(error));
+      if (meeting && meeting.participants.size === 0) meeting.close();
+      this.deps.roster.releaseIfEmpty(live);
+      throw error;
+    }
+  }
+
+  /** A configured upper-level MCU as the site dialled. */
+  private cascadeSite(targetId: string): DialSite {
+    const target = this.deps.store.cascadeTargets.get(targetId);
+    if (!target) throw new ProtocolError('NOT_FOUND', `no cascade target ${targetId}: an operator configures them under /api/cascade/targets`);
+    return {
+      kind: 'mcu',
+      name: target.name,
+      uri: target.uri,
+      targetId: target.id,
+      unitId: null,
+      identity: { kind: 'unit', unitId: `cascade:${target.id}`, role: 'participant', name: target.name, attributes: { unit: CASCADE_GROUP } },
+      invite: {
+        ...(target.username && target.password !== null ? { credentials: { username: target.username, password: target.password } } : {}),
+        ...(target.displayName ? { displayName: target.displayName } : {}),
+      },
+      preferences: { audioCodecs: target.audioCodecs, video: target.video, bandwidthKbps: target.bandwidthKbps },
+      plan: { dtmf: target.dtmf, dtmfDelayMs: target.dtmfDelayMs, redial: target.redial },
+    };
+  }
+
+  /** A unit's room terminal (its SIP URI in the directory) as the site dialled. */
+  private terminalSite(record: MeetingRecord, unitId: string): DialSite {
+    const { store } = this.deps;
+    const unit = store.units.get(unitId);
+    if (!unit) throw new ProtocolError('NOT_FOUND', `no unit ${unitId}`);
+    if (!unit.sipUri) throw new ProtocolError('BAD_REQUEST', `unit ${unit.name} has no room terminal: set its sipUri in the unit directory`);
+    const role = record.invitedUnitIds.length === 0 ? 'terminal' : meetingRoleFor(record, { role: 'terminal', unitId: unit.id });
+    if (!role) throw new ProtocolError('FORBIDDEN', `unit ${unit.name} is not invited to this meeting: invite it first`);
+    return {
+      kind: 'terminal',
+      name: unit.name,
+      uri: unit.sipUri,
+      targetId: null,
+      unitId: unit.id,
+      identity: { kind: 'unit', unitId: unit.id, role, name: unit.name, attributes: { unit: unitPath(unit, store) } },
+      invite: { displayName: `会议 ${record.number}` },
+      preferences: {},
+      plan: { dtmf: null, dtmfDelayMs: 0, redial: false },
+    };
   }
 
   /** The caller as a member: its unit when its SIP URI is a unit's terminal, else a guest site. */
@@ -170,13 +351,38 @@ export class SipGateway {
     return this.options.host === '0.0.0.0' ? '127.0.0.1' : this.options.host;
   }
 
-
-  private forget(leg: SipLeg, meetingId: string, meeting: Meeting): void {
-    this.legs.delete(leg.id);
-    this.deps.roster.remove(meetingId, leg.id);
+  private forget(leg: SipLeg, ending: SipLegEnding, meeting: Meeting): void {
+    this.active.delete(leg.id);
+    const info = this.legInfo.get(leg);
+    if (info) {
+      this.deps.roster.remove(info.meetingId, leg.id);
+      const dialOut = this.dialOuts.get(info.entry.status.id);
+      if (dialOut) {
+        dialOut.legEnded(leg, ending);
+      } else if (info.entry.status.participantId === leg.id) {
+        info.entry.moved('ended', Date.now(), { error: ending.cause === 'peer' || ending.cause === 'media' ? ending.why : null });
+        this.book.changed(info.entry);
+      }
+    }
     if (meeting.participants.size === 0) meeting.close();
   }
 }
+
+/** Everything dialling one site takes. */
+interface DialSite {
+  kind: 'mcu' | 'terminal';
+  name: string;
+  uri: string;
+  targetId: string | null;
+  unitId: string | null;
+  identity: MediaMemberIdentity;
+  invite: Pick<InviteOptions, 'credentials' | 'displayName'>;
+  preferences: LocalPreferences;
+  plan: DialPlan;
+}
+
+/** RFC 4028 interval we ask of the peers we call (s): an MCU that drops us is noticed. */
+const SESSION_EXPIRES_S = 1800;
 
 function callerOf(incoming: IncomingCall): { uri: string; user: string; displayName: string | null } {
   const from = parseNameAddr(incoming.request.headers.get('From') ?? '', 'From');

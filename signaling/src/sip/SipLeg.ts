@@ -13,6 +13,7 @@ import {
   SipOutbound,
   type IncomingOffer,
   type LocalMedia,
+  type MediaPortsCounters,
   type Negotiation,
   type SipCall,
 } from '@cityconf/cascade';
@@ -27,13 +28,25 @@ export interface SipLegMedia {
   ports: { audioPort: number; videoPort: number };
 }
 
+/**
+ * Why a leg ended: peer — the peer hung up or its session expired; media — its media stopped or
+ * failed; removed — the chair removed it or the meeting ended; local — we hung up (or the server
+ * is stopping, or the call never got going).
+ */
+export type SipLegEndCause = 'peer' | 'media' | 'removed' | 'local';
+
+export interface SipLegEnding {
+  why: string;
+  cause: SipLegEndCause;
+}
+
 export interface SipLegDeps {
   meeting: Meeting;
   live: LiveMeeting;
   listenIp: ListenIp;
   logger: Logger;
   /** Takes the member out of the roster (and drops an empty meeting). */
-  leave: (leg: SipLeg) => void;
+  leave: (leg: SipLeg, ending: SipLegEnding) => void;
 }
 
 /** The participant id prefix of SIP legs (logs, the roster's ids). */
@@ -91,17 +104,18 @@ export class SipLeg {
       pipeProducer: (producer, router) => meeting.pipeProducer(producer, router),
     });
     if (this.ended) return;
-    this.member = new MediaMember(identity, this.participant, live, () => this.end('removed from the meeting'));
+    this.call = call;
+    this.member = new MediaMember(identity, this.participant, live, () => this.end('removed from the meeting', true, 'removed'));
     this.member.announce();
     this.logger.info({ name: identity.name, unitId: identity.unitId }, 'sip leg joined the meeting');
 
     call.on('keyframeRequest', () => this.outbound?.requestKeyFrame());
     call.on('reinvite', (offer) => this.renegotiate(offer, local, call));
-    call.on('ended', (reason) => this.end(`call ended: ${reason}`, false));
+    call.on('ended', (reason) => this.end(`call ended: ${reason}`, false, reason === 'local-hangup' ? 'local' : 'peer'));
     this.inbound.on('keyFrameNeeded', () => void call.requestKeyFrame().catch(() => undefined));
-    this.inbound.on('mediaTimeout', () => this.end('the peer stopped sending media'));
-    this.inbound.once('failed', (reason) => this.end(`inbound media failed: ${reason.message}`));
-    this.outbound.once('failed', (reason) => this.end(`outbound media failed: ${reason.message}`));
+    this.inbound.on('mediaTimeout', () => this.end('the peer stopped sending media', true, 'media'));
+    this.inbound.once('failed', (reason) => this.end(`inbound media failed: ${reason.message}`, true, 'media'));
+    this.outbound.once('failed', (reason) => this.end(`outbound media failed: ${reason.message}`, true, 'media'));
     this.hangupOnEnd = () => void call.hangup().catch(() => undefined);
 
     const follow = (): void => void this.followMeeting();
@@ -121,11 +135,35 @@ export class SipLeg {
     void this.followMeeting();
   }
 
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
+  /** What was agreed with the peer (the last offer/answer), once connected. */
+  get negotiated(): Negotiation | undefined {
+    return this.negotiation;
+  }
+
+  /** RTP totals both ways since the leg's ports were taken. */
+  counters(): MediaPortsCounters {
+    return this.inbound.ports.counters();
+  }
+
+  /**
+   * Sends DTMF keys to the peer (an MCU's conference id and PIN): RFC 4733 events when the peer
+   * took telephone-event, SIP INFO otherwise.
+   */
+  async sendDtmf(digits: string): Promise<void> {
+    if (this.ended || !this.call || !this.outbound) throw new Error('the leg is not connected');
+    if (this.negotiation?.audio?.telephoneEvent) await this.outbound.sendDtmf(digits);
+    else await this.call.sendDtmf(digits);
+  }
+
   /** Hangs up (unless the peer did) and closes the leg's media and participant. */
-  end(why: string, hangup = true): void {
+  end(why: string, hangup = true, cause: SipLegEndCause = 'local'): void {
     if (this.ended) return;
     this.ended = true;
-    this.logger.info({ why }, 'sip leg ends');
+    this.logger.info({ why, cause }, 'sip leg ends');
     for (const detach of this.detach) detach();
     if (hangup) this.hangupOnEnd?.();
     // The inbound side owns the leg's ports, which the outbound side sends from: outbound first.
@@ -136,9 +174,10 @@ export class SipLeg {
     })();
     this.member?.end();
     this.participant.close();
-    this.deps.leave(this);
+    this.deps.leave(this, { why, cause });
   }
 
+  private call?: SipCall;
   private hangupOnEnd?: () => void;
   private negotiation?: Negotiation;
   /** What the peer is sent now: the video producer's id ('' for none), the audio producers' ids. */

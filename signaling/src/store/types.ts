@@ -239,9 +239,51 @@ export interface FeedRepository {
   delete(id: string): boolean;
 }
 
+// ---- cascade targets (upper-level MCUs) --------------------------------------------------------------
+
+export const CASCADE_AUDIO_CODECS = ['opus', 'G722', 'PCMA', 'PCMU'] as const;
+
+/** An upper-level MCU our meetings can join as a site (级联上级), configured by an operator. */
+export interface CascadeTargetRecord {
+  id: string;
+  /** What the chair sees, e.g. "省视频会议平台". */
+  name: string;
+  /** The MCU's SIP URI, e.g. `sip:9000@10.1.1.1;transport=tcp`. */
+  uri: string;
+  /** Digest credentials when the MCU (or its proxy) challenges; null: none. */
+  username: string | null;
+  password: string | null;
+  /** Our From display name towards the MCU (the site name the MCU shows), e.g. "某市视频会议". */
+  displayName: string | null;
+  /** b=AS: the video bit rate we ask for and send at most (kbit/s). */
+  bandwidthKbps: number;
+  /** Audio codecs in our order of preference. */
+  audioCodecs: (typeof CASCADE_AUDIO_CODECS)[number][];
+  /** H.264 video both ways (false: audio only). */
+  video: boolean;
+  /** Keys sent as DTMF after the call connects (the MCU's conference id, PIN, '#'); ',' waits 1 s. */
+  dtmf: string | null;
+  /** How long after the connect the DTMF keys are sent (ms). */
+  dtmfDelayMs: number;
+  /** Redial with backoff when the leg drops or the MCU refuses. */
+  redial: boolean;
+  createdBy: string;
+  createdAt: number;
+}
+
+export interface CascadeTargetRepository {
+  list(): CascadeTargetRecord[];
+  get(id: string): CascadeTargetRecord | undefined;
+  /** Throws StoreConflictError if the id is taken. */
+  create(target: CascadeTargetRecord): void;
+  update(id: string, changes: Partial<Omit<CascadeTargetRecord, 'id' | 'createdAt' | 'createdBy'>>): CascadeTargetRecord | undefined;
+  delete(id: string): boolean;
+}
+
 export interface Store {
   units: UnitRepository;
   feeds: FeedRepository;
+  cascadeTargets: CascadeTargetRepository;
   accounts: AccountRepository;
   meetings: MeetingRepository;
   attendance: AttendanceRepository;

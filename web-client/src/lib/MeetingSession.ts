@@ -18,6 +18,8 @@ import {
   type RequestReplies,
   type ServerEventName,
   type ServerEvents,
+  type SipDialRequest,
+  type SipLegStatus,
 } from '@cityconf/signaling/protocol';
 import { ChairActions } from './chairActions';
 import { hearParticipant } from './audioPlan';
@@ -90,6 +92,8 @@ export interface SessionState extends GovernanceState {
   feeds: FeedStatus[];
   /** Whether the meeting is being recorded (录制中). */
   recording: RecordingState;
+  /** The meeting's SIP legs (chairs): the `sipLegs` events, or the last listSipLegs reply. */
+  sipLegs: SipLegStatus[];
 }
 
 export type MediaPreferences = Record<LocalSource, boolean>;
@@ -158,6 +162,7 @@ export class MeetingSession {
   private screenTrack: MediaStreamTrack | null = null;
   private feeds: FeedStatus[] = [];
   private recording: RecordingState = NOT_RECORDING;
+  private sipLegs: SipLegStatus[] = [];
   private readonly governance = new MeetingGovernance();
   /** The chair console's requests (the server refuses those the role may not send). */
   readonly chair = new ChairActions((name, payload) => this.request(name, payload));
@@ -277,6 +282,26 @@ export class MeetingSession {
 
   async unshareFeed(feedId: string): Promise<void> {
     await this.request('unshareFeed', { feedId });
+  }
+
+  /** The meeting's SIP legs (kept in state.sipLegs), the cascade targets and room terminals to dial (chairs). */
+  async listSipLegs(): Promise<RequestReplies['listSipLegs']> {
+    const reply = await this.request('listSipLegs', {});
+    this.sipLegs = reply.legs;
+    this.emit();
+    return reply;
+  }
+
+  /** Dials an upper-level MCU or a unit's room terminal (chairs); the leg shows at once, calling. */
+  async dialSip(request: SipDialRequest): Promise<SipLegStatus> {
+    const { leg } = await this.request('dialSip', request);
+    this.sipLegs = [leg, ...this.sipLegs.filter((known) => known.id !== leg.id)];
+    this.emit();
+    return leg;
+  }
+
+  async hangupSip(legId: string): Promise<void> {
+    await this.request('hangupSip', { legId });
   }
 
   /**
@@ -862,6 +887,10 @@ export class MeetingSession {
       this.feeds = feeds;
       this.emit();
     });
+    on('sipLegs', ({ legs }) => {
+      this.sipLegs = legs;
+      this.emit();
+    });
     on('recording', ({ recording, reason }) => {
       this.recording = recording;
       if (reason === 'disk-full') this.governance.notify('recordingDiskFull', '');
@@ -977,6 +1006,7 @@ export class MeetingSession {
       unreadChat: this.unreadChat,
       feeds: this.feeds,
       recording: this.recording,
+      sipLegs: this.sipLegs,
       ...this.governance.snapshot,
     };
   }

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import type { Store } from '../types.js';
 import { sqliteAccounts } from './accounts.js';
 import { sqliteAttendance } from './attendance.js';
+import { sqliteCascadeTargets } from './cascadeTargets.js';
 import { sqliteChat } from './chat.js';
 import { sqliteFeeds } from './feeds.js';
 import { sqliteMeetings } from './meetings.js';
@@ -29,6 +30,7 @@ export function openSqliteStore(file: string): Store {
   return {
     units: sqliteUnits(db),
     feeds: sqliteFeeds(db),
+    cascadeTargets: sqliteCascadeTargets(db),
     accounts: sqliteAccounts(db),
     meetings: sqliteMeetings(db),
     attendance: sqliteAttendance(db),

@@ -118,6 +118,29 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 3,
+    description: 'cascade targets (upper-level MCUs)',
+    sql: `
+      -- audio_codecs: a JSON array in order of preference.
+      CREATE TABLE cascade_targets (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        uri TEXT NOT NULL,
+        username TEXT,
+        password TEXT,
+        display_name TEXT,
+        bandwidth_kbps INTEGER NOT NULL,
+        audio_codecs TEXT NOT NULL,
+        video INTEGER NOT NULL,
+        dtmf TEXT,
+        dtmf_delay_ms INTEGER NOT NULL,
+        redial INTEGER NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 /** The schema version this code writes and understands. */
