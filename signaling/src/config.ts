@@ -38,6 +38,8 @@ export interface ServerConfig {
     protocols: ('udp' | 'tcp')[];
     /** The address SIP peers send media to (c= in our SDP); default: host. */
     mediaAddress: string | null;
+    /** REGISTER with this registrar (the provincial SIP platform), so calls to our address reach us. */
+    registrar: SipRegistrarConfig | null;
   };
   recordings: {
     /** Recording files and their manifests; null: `DATA_DIR/recordings`. */
@@ -82,6 +84,25 @@ function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: r
   return raw as T;
 }
 
+export interface SipRegistrarConfig {
+  /** e.g. `sip:10.1.1.1:5060` or `sip:registrar.gov.example;transport=tcp`. */
+  uri: string;
+  username: string;
+  password: string;
+  /** Requested binding lifetime (s). */
+  expires: number;
+}
+
+function sipRegistrar(env: Env): SipRegistrarConfig | null {
+  const uri = env.SIP_REGISTRAR?.trim();
+  if (!uri) return null;
+  if (!/^sips?:/i.test(uri)) throw new Error(`SIP_REGISTRAR=${uri} is invalid: expected a SIP URI such as sip:10.1.1.1:5060`);
+  if (!env.SIP_USERNAME || env.SIP_PASSWORD === undefined) {
+    throw new Error('SIP_REGISTRAR needs SIP_USERNAME and SIP_PASSWORD (the account the registrar issued)');
+  }
+  return { uri, username: env.SIP_USERNAME, password: env.SIP_PASSWORD, expires: integer(env, 'SIP_REGISTER_EXPIRES', 3600, 60, 86_400) };
+}
+
 function sipProtocols(raw: string | undefined): ('udp' | 'tcp')[] {
   if (!raw) return ['udp', 'tcp'];
   const protocols = raw.split(',').map((part) => part.trim().toLowerCase());
@@ -121,6 +142,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
       host: env.SIP_HOST || '127.0.0.1',
       protocols: sipProtocols(env.SIP_TRANSPORTS),
       mediaAddress: env.SIP_MEDIA_ADDRESS || null,
+      registrar: sipRegistrar(env),
     },
     recordings: {
       dir: env.RECORDINGS_DIR ? resolve(env.RECORDINGS_DIR) : null,

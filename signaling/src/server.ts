@@ -129,7 +129,13 @@ export async function startServer(overrides?: DeepPartial<ServerConfig>): Promis
   sip =
     config.sip.port >= 0
       ? await SipGateway.start(
-          { host: config.sip.host, port: config.sip.port, protocols: config.sip.protocols, mediaAddress: config.sip.mediaAddress ?? undefined },
+          {
+            host: config.sip.host,
+            port: config.sip.port,
+            protocols: config.sip.protocols,
+            mediaAddress: config.sip.mediaAddress ?? undefined,
+            registrar: config.sip.registrar ?? undefined,
+          },
           { store, sfu, roster, listenIp: config.sfu.listenIps[0]!, logger: logger.child({ component: 'sip' }) },
         )
       : undefined;
@@ -145,6 +151,14 @@ export async function startServer(overrides?: DeepPartial<ServerConfig>): Promis
       pipes: stats.pipes,
       /** meetingId → the routers it spans: worker pid, router id, participants on it. */
       placement: stats.placement,
+      /** SIP: where it listens, the legs up now, the registration with the platform's registrar. */
+      sip: sip
+        ? {
+            listen: Object.fromEntries(config.sip.protocols.map((protocol) => [protocol, sip!.local(protocol)])),
+            legs: sip.legCount,
+            registration: sip.registrationState,
+          }
+        : null,
     };
   };
 

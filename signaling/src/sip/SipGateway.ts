@@ -14,15 +14,18 @@ import {
   readAnswer,
   SipUserAgent,
   type AudioCodecName,
+  type Registration,
   type IncomingCall,
   type InviteOptions,
   type LocalMedia,
+  type MediaPorts,
   type Negotiation,
   type SipCall,
   type SipProtocol,
   type SipUri,
 } from '@cityconf/cascade';
 import type { ListenIp, Meeting, Sfu } from '@cityconf/sfu';
+import type { SipRegistrarConfig } from '../config.js';
 import { ProtocolError } from '../errors.js';
 import type { MediaMemberIdentity } from '../governance/MediaMember.js';
 import { meetingRoleFor } from '../governance/roles.js';
@@ -30,6 +33,7 @@ import type { Logger } from '../log.js';
 import type { MeetingControlState, SipDialRequest, SipLegStatus } from '../protocol.js';
 import type { Roster } from '../Roster.js';
 import type { MeetingRecord, Store, Unit } from '../store/types.js';
+import { answerWithIvr } from './IvrDialIn.js';
 import { SipDialOut, type DialPlan, type PlaceCall } from './SipDialOut.js';
 import { SipLeg, type SipLegEnding } from './SipLeg.js';
 import { SipLegBook, type SipLegEntry } from './SipLegBook.js';
@@ -42,6 +46,20 @@ export interface SipGatewayOptions {
   protocols: SipProtocol[];
   /** The address our SDP gives for media (default: host, or 127.0.0.1 when host is 0.0.0.0). */
   mediaAddress?: string;
+  /** REGISTER with this registrar and keep the binding fresh. */
+  registrar?: SipRegistrarConfig;
+}
+
+/** The registration with the SIP platform, for /healthz. */
+export interface SipRegistrationStatus {
+  registrar: string;
+  username: string;
+  state: 'registering' | 'registered' | 'failed';
+  /** When `state` began (ms since the epoch). */
+  since: number;
+  /** The binding's lifetime the registrar granted (s), while registered. */
+  expires: number | null;
+  error: string | null;
 }
 
 export interface SipGatewayDeps {
@@ -76,6 +94,8 @@ export class SipGateway extends EventEmitter<SipLegControlEvents> implements Sip
   private readonly dialOuts = new Map<string, SipDialOut>();
   private readonly book = new SipLegBook();
   private closing = false;
+  private registrationStatus?: SipRegistrationStatus;
+  private registration?: Registration;
 
   private constructor(
     private readonly ua: SipUserAgent,
@@ -85,6 +105,7 @@ export class SipGateway extends EventEmitter<SipLegControlEvents> implements Sip
     super();
     ua.onInvite((incoming) => this.dialIn(incoming));
     this.book.on('legs', (meetingId) => this.emit('legs', meetingId));
+    if (options.registrar) this.register(options.registrar);
   }
 
   static async start(options: SipGatewayOptions, deps: SipGatewayDeps): Promise<SipGateway> {
@@ -104,6 +125,11 @@ export class SipGateway extends EventEmitter<SipLegControlEvents> implements Sip
 
   get legCount(): number {
     return this.active.size;
+  }
+
+  /** The registration with the SIP platform (SIP_REGISTRAR), if one is configured. */
+  get registrationState(): SipRegistrationStatus | null {
+    return this.registrationStatus ? { ...this.registrationStatus } : null;
   }
 
   legs(meetingId: string): SipLegStatus[] {
@@ -180,7 +206,25 @@ export class SipGateway extends EventEmitter<SipLegControlEvents> implements Sip
     this.dialOuts.clear();
     for (const leg of [...this.active.values()]) leg.end('the server is stopping');
     this.book.close();
+    await this.registration?.close(); // unregisters
     await this.ua.close();
+  }
+
+  /** Registers with the platform's registrar; the binding is refreshed and failures retried by Registration. */
+  private register(registrar: SipRegistrarConfig): void {
+    const logger = this.deps.logger.child({ registrar: registrar.uri });
+    const status: SipRegistrationStatus = { registrar: registrar.uri, username: registrar.username, state: 'registering', since: Date.now(), expires: null, error: null };
+    this.registrationStatus = status;
+    const registration = this.ua.register({ registrar: registrar.uri, username: registrar.username, password: registrar.password, expires: registrar.expires });
+    this.registration = registration;
+    registration.on('registered', (expires) => {
+      if (status.state !== 'registered') logger.info({ expires }, 'registered with the SIP registrar');
+      Object.assign(status, { state: 'registered', since: status.state === 'registered' ? status.since : Date.now(), expires, error: null });
+    });
+    registration.on('failed', (error) => {
+      logger.warn({ err: error }, 'registration with the SIP registrar failed: retrying');
+      Object.assign(status, { state: 'failed', since: Date.now(), expires: null, error: error.message });
+    });
   }
 
   /** An INVITE from a terminal or MCU: into the meeting its number names, or refused with why. */
@@ -188,7 +232,7 @@ export class SipGateway extends EventEmitter<SipLegControlEvents> implements Sip
     const { store, logger } = this.deps;
     const target = dialInTarget(incoming.request.uri.user);
     if (target.kind !== 'meeting') {
-      incoming.reject(404, 'Not Found', [['Warning', `399 cityconf "dial the 8-digit meeting number: sip:<会议号>@host"`]]);
+      await this.dialInByIvr(incoming);
       return;
     }
     const record = store.meetings.getByNumber(target.number);
@@ -206,16 +250,7 @@ export class SipGateway extends EventEmitter<SipLegControlEvents> implements Sip
       incoming.reject(403, 'Forbidden', [['Warning', `399 cityconf "this terminal is not invited to meeting ${target.number}"`]]);
       return;
     }
-    const entry = this.book.add({
-      id: `in-${randomUUID()}`,
-      meetingId: record.id,
-      direction: 'in',
-      kind: 'terminal',
-      name: identity.name,
-      uri: `sip:${caller.uri}`,
-      targetId: null,
-      unitId: identity.unitId,
-    });
+    const entry = this.dialInEntry(record, identity, caller);
     try {
       await this.join(record, identity, entry, {}, async (local) => {
         const negotiation = answerOffer(incoming.offer ?? '', local);
@@ -239,9 +274,67 @@ export class SipGateway extends EventEmitter<SipLegControlEvents> implements Sip
   }
 
   /**
+   * A caller that named no meeting (`sip:ivr@host`, any other user): the IVR answers and asks for
+   * the meeting number (and PIN), then the answered call joins that meeting on the IVR's ports, as a
+   * direct dial-in would; what would be refused there is hung up on here.
+   */
+  private async dialInByIvr(incoming: IncomingCall): Promise<void> {
+    const { store, logger } = this.deps;
+    let answered: Awaited<ReturnType<typeof answerWithIvr>>;
+    try {
+      answered = await answerWithIvr(incoming, { store, mediaAddress: this.mediaAddress(), logger });
+    } catch (error) {
+      if (error instanceof NoCommonCodecError && !incoming.answered) {
+        incoming.reject(488, 'Not Acceptable Here', [['Warning', `399 cityconf "${error.warning}"`]]);
+        return;
+      }
+      logger.error({ err: error, callId: incoming.callId }, 'sip ivr failed');
+      if (!incoming.answered && !incoming.signal.aborted) incoming.reject(500, 'Server Internal Error');
+      return;
+    }
+    if (!answered) return;
+    const { record, call, negotiation, ports } = answered;
+    const caller = callerOf(incoming);
+    const hangUp = (why: string, error?: unknown): void => {
+      logger.info({ meetingId: record.id, caller: caller.uri, why, ...(error ? { err: error } : {}) }, 'sip ivr dial-in hung up');
+      ports.close();
+      void call.hangup().catch(() => undefined);
+    };
+    const identity = this.identify(record, caller);
+    if (!identity) {
+      hangUp(`this terminal is not invited to meeting ${record.number}`);
+      return;
+    }
+    const entry = this.dialInEntry(record, identity, caller);
+    try {
+      await this.join(record, identity, entry, {}, async () => ({ call, negotiation }), undefined, ports);
+      logger.info({ meetingId: record.id, caller: caller.uri, name: identity.name }, 'sip ivr dial-in joined');
+    } catch (error) {
+      entry.moved('failed', Date.now(), { error: error instanceof Error ? error.message : String(error) });
+      this.book.changed(entry);
+      hangUp('joining failed', error);
+    }
+  }
+
+  /** The status entry of a leg that dialled in. */
+  private dialInEntry(record: MeetingRecord, identity: MediaMemberIdentity, caller: { uri: string }): SipLegEntry {
+    return this.book.add({
+      id: `in-${randomUUID()}`,
+      meetingId: record.id,
+      direction: 'in',
+      kind: 'terminal',
+      name: identity.name,
+      uri: `sip:${caller.uri}`,
+      targetId: null,
+      unitId: identity.unitId,
+    });
+  }
+
+  /**
    * Puts a SIP leg into the meeting: the member admitted, the leg's participant and ports made, the
    * call established (answered or placed) on those ports, media started. On failure everything made
-   * here is undone (and an established call hung up) before the error is rethrown.
+   * here is undone (and an established call hung up) before the error is rethrown. `ports`: the
+   * ones an answered call already uses (the IVR's), taken over by the leg.
    */
   private async join(
     record: MeetingRecord,
@@ -250,6 +343,7 @@ export class SipGateway extends EventEmitter<SipLegControlEvents> implements Sip
     preferences: LocalPreferences,
     establish: Establish,
     signal: AbortSignal = new AbortController().signal,
+    ports?: MediaPorts,
   ): Promise<SipLeg> {
     const live = this.deps.roster.enter(record.id);
     let meeting: Meeting | undefined;
@@ -264,6 +358,7 @@ export class SipGateway extends EventEmitter<SipLegControlEvents> implements Sip
         listenIp: this.deps.listenIp,
         logger: this.deps.logger,
         leave: (ended, ending) => this.forget(ended, ending, opened),
+        ...(ports ? { ports } : {}),
       });
       leg = prepared.leg;
       this.legInfo.set(leg, { meetingId: record.id, entry });
