@@ -149,6 +149,30 @@ describe('SipUserAgent as UAC (sipp answers as an upper MCU)', () => {
     expectPass(await sipp.result);
   });
 
+  it('sends an INVITE larger than 1300 bytes over TCP (RFC 3261 §18.1.1), and over UDP when the peer takes no TCP', async () => {
+    const port = await freePort();
+    const ua = await SipUserAgent.start({
+      transports: [
+        { protocol: 'udp', host: '127.0.0.1', port },
+        { protocol: 'tcp', host: '127.0.0.1', port },
+      ],
+      logger,
+    });
+    open.push(ua);
+    // Digest credentials and a long header make the INVITE about 1.8 kB.
+    const big = { credentials: { username: 'county', password: 's3cret' }, headers: [['X-Site-Description', 'x'.repeat(400)]] as [string, string][] };
+    for (const sippTransport of ['t1', 'u1']) {
+      const sippPort = await freePort();
+      const sipp = runSipp('mcu-answer.xml', ['-t', sippTransport, '-p', String(sippPort), '-mp', String(await freePort()), '-set', 'user', 'county', '-set', 'password', 's3cret']);
+      await new Promise((resolve) => setTimeout(resolve, 300)); // sipp listening
+      const call = await ua.invite(`sip:mcu@127.0.0.1:${sippPort}`, createOffer(LOCAL).sdp, big);
+      expect(call.dialog.destination().protocol, `sipp -t ${sippTransport}`).toBe(sippTransport === 't1' ? 'tcp' : 'udp');
+      await call.sendDtmf('1');
+      await call.hangup();
+      expectPass(await sipp.result);
+    }
+  });
+
   it('rejects with a SipRequestError carrying 403 when the password is wrong', async () => {
     const ua = await startUac();
     const sippPort = await freePort();

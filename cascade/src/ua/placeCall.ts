@@ -5,6 +5,7 @@ import { Dialog } from '../dialog/Dialog.js';
 import { chooseDigestChallenge, DigestClient } from '../sip/digest.js';
 import { formatSessionExpires, parseMinSE, type NameAddr } from '../sip/headers.js';
 import { SipHeaders, type SipRequest, type SipResponse } from '../sip/message.js';
+import { serializeSipMessage } from '../sip/serialize.js';
 import { formatSipUri, parseSipUri, type SipUri } from '../sip/uri.js';
 import { endpointForUri, type SipEndpoint } from '../transport/SipTransport.js';
 import { SipRequestError } from './errors.js';
@@ -36,24 +37,24 @@ export async function placeCall(
   options: InviteOptions = {},
 ): Promise<SipCall> {
   const uri = typeof target === 'string' ? parseSipUri(target) : target;
-  const destination = endpointForUri(uri, context.transport.defaultProtocol);
+  let destination = endpointForUri(uri, context.transport.defaultProtocol);
   const local = context.transport.local(destination.protocol);
   const fromUri = options.from === undefined ? { scheme: 'sip' as const, user: 'cityconf', host: local.host, port: local.port, params: {}, headers: {} } : parseSipUri(options.from);
   const from: NameAddr = { uri: fromUri, params: { tag: newTag() } };
   if (options.displayName !== undefined) from.displayName = options.displayName;
   const to: NameAddr = { uri, params: {} };
   const callId = newCallId(local.host);
-  const contact = context.contact(destination.protocol);
+  /** Set when a large INVITE went over TCP and TCP could not reach the peer: UDP from then on. */
+  let tcpFailed = false;
   const digest = options.credentials ? new DigestClient(options.credentials.username, options.credentials.password) : undefined;
   let sessionExpires = options.sessionExpires;
   /** Authorization (401) and Proxy-Authorization (407): each challenge kind is answered once. */
   const authorizations = new Map<string, string>();
   let retried422 = false;
 
-  for (let cseq = 1; ; cseq++) {
-    options.signal?.throwIfAborted();
+  const inviteFor = (cseq: number, protocol: SipEndpoint['protocol']): SipRequest => {
     const headers: [string, string][] = [
-      ['Contact', contact],
+      ['Contact', context.contact(protocol)],
       ['Allow', ALLOWED_METHODS],
       ['Supported', SUPPORTED_EXTENSIONS],
       ['User-Agent', context.userAgent],
@@ -63,10 +64,27 @@ export async function placeCall(
     }
     headers.push(...authorizations);
     headers.push(...(options.headers ?? []), ['Content-Type', 'application/sdp']);
-    const invite = buildRequest({ method: 'INVITE', uri, from, to, callId, cseq, headers, body: Buffer.from(offerSdp) });
-    const { response, established } = await attempt(context, invite, destination, contact, offerSdp, register, options);
+    return buildRequest({ method: 'INVITE', uri, from, to, callId, cseq, headers, body: Buffer.from(offerSdp) });
+  };
+
+  for (let cseq = 1; ; cseq++) {
+    options.signal?.throwIfAborted();
+    let invite = inviteFor(cseq, destination.protocol);
+    const switched = !tcpFailed && tooLargeForUdp(context, uri, destination, invite);
+    if (switched) {
+      destination = { ...destination, protocol: 'tcp' };
+      invite = inviteFor(cseq, 'tcp');
+    }
+    const { response, established } = await attempt(context, invite, destination, context.contact(destination.protocol), offerSdp, register, options);
     if (established) return established;
     const { status } = response;
+    if (switched && isLocalTransportFailure(response)) {
+      // RFC 3261 §18.1.1: the peer takes no TCP: the same request over UDP after all.
+      context.logger.info({ uri: formatSipUri(uri) }, 'the peer takes no SIP over TCP: sending the INVITE over UDP');
+      tcpFailed = true;
+      destination = { ...destination, protocol: 'udp' };
+      continue;
+    }
     const credentialsHeader = status === 401 ? 'Authorization' : 'Proxy-Authorization';
     if ((status === 401 || status === 407) && digest && !authorizations.has(credentialsHeader)) {
       const challenge = chooseDigestChallenge(response.headers.getAll(status === 401 ? 'WWW-Authenticate' : 'Proxy-Authenticate'));
@@ -146,6 +164,24 @@ async function attempt(
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/** Requests within this many bytes (with the Via still to come) go over TCP unless the URI says UDP. */
+export const UDP_REQUEST_LIMIT = 1300;
+/** Room for the Via header the transaction layer adds. */
+const VIA_ALLOWANCE = 100;
+
+/**
+ * RFC 3261 §18.1.1: a request larger than 1300 bytes (the path MTU is unknown) goes over a
+ * congestion-controlled transport — TCP, when we listen on it and the URI does not ask for UDP.
+ */
+function tooLargeForUdp(context: UaContext, uri: SipUri, destination: SipEndpoint, request: SipRequest): boolean {
+  if (destination.protocol !== 'udp' || uri.params['transport'] !== undefined || !context.transport.supports('tcp')) return false;
+  return serializeSipMessage(request).length + VIA_ALLOWANCE > UDP_REQUEST_LIMIT;
+}
+
+function isLocalTransportFailure(response: SipResponse): boolean {
+  return response.status === 503 && response.reason.startsWith('Transport Error');
 }
 
 /** RFC 3261 §9.1: same Request-URI, Call-ID, From, To, CSeq number and top Via as the INVITE. */
