@@ -12,7 +12,7 @@ import { freePort, runSipp } from '../../cascade/test/sipp.js';
 import { DEV_OPERATOR_API_KEY } from '../src/config.js';
 import type { SipLegStatus } from '../src/protocol.js';
 import type { CascadeTargetRecord } from '../src/store/types.js';
-import { onEvent } from './client.js';
+import { ok, onEvent } from './client.js';
 import { serverForFile } from './harness.js';
 
 const { server, joined } = serverForFile();
@@ -137,6 +137,14 @@ describe('SIP dial-out', () => {
     await expect.poll(() => legOf('terminal-call', leg.id)?.rxKbps ?? 0, { timeout: 15_000 }).toBeGreaterThan(50);
     expect(legOf('terminal-call', leg.id)!.txKbps).toBeGreaterThan(10);
     await expect(server().sip!.dial('terminal-call', { unitId: 'town-b' }, 'test')).rejects.toMatchObject({ code: 'INVALID_STATE' });
+
+    // The chair mutes the terminal like any unit; calling it in the roll call opens its microphone.
+    const participantId = legOf('terminal-call', leg.id)!.participantId!;
+    const microphone = () => [...server().sfu.meeting('terminal-call')!.participants.get(participantId)!.producers.values()].find((producer) => producer.kind === 'audio')!;
+    await ok(chair, 'muteParticipant', { participantId, source: 'microphone' });
+    expect(microphone().paused).toBe(true);
+    await ok(chair, 'rollCall', { unitId: 'town-b' });
+    await expect.poll(() => microphone().paused, { timeout: 5_000 }).toBe(false);
 
     await new Promise((resolve) => setTimeout(resolve, 2000));
     expect(server().sip!.hangup('terminal-call', leg.id)).toBe(true);

@@ -3,7 +3,7 @@
 // Its SFU participant owns the producers in that meeting (ingest producers, pipe producers, or a
 // SIP leg's), so viewers consume it like any unit's camera and microphone.
 import type { mediasoupTypes as ms, Participant, ProducerAppData } from '@cityconf/sfu';
-import type { ParticipantInfo, ProducerInfo, ServerEvents } from '../protocol.js';
+import type { ChairNoticeKind, ParticipantInfo, ProducerInfo, ServerEvents } from '../protocol.js';
 import type { LiveMeeting, Member } from './LiveMeeting.js';
 import type { MeetingRole } from './roles.js';
 
@@ -18,6 +18,9 @@ export interface MediaMemberIdentity {
   /** Set for feeds. */
   feedId?: string;
 }
+
+/** Chair notices that open a SIP site's microphone. */
+const OPENS_MICROPHONE: ReadonlySet<ChairNoticeKind> = new Set(['unmuteRequested', 'floorGranted', 'rollCalled']);
 
 /** The pseudo unit id a feed appears under (broadcast venue, roster grouping). */
 export const feedUnitId = (feedId: string): string => `feed:${feedId}`;
@@ -112,8 +115,22 @@ export class MediaMember implements Member {
     return true;
   }
 
-  notice(): void {
-    // Nobody to show it to: a drone, an MCU or a room terminal has no chair banner.
+  /**
+   * A drone, an MCU or a room terminal has no chair banner to show. A SIP site's microphone is the
+   * chair's to open, as on an MCU console: asked to unmute, granted the floor or roll-called, it is
+   * opened here (a paused producer resumed).
+   */
+  notice(kind: ChairNoticeKind): void {
+    if (this.kind === 'unit' && OPENS_MICROPHONE.has(kind)) void this.resumeSource('microphone');
+  }
+
+  private async resumeSource(source: 'microphone' | 'camera'): Promise<void> {
+    const producer = [...this.participant.producers.values()].find(
+      (candidate) => (candidate.appData as ProducerAppData).source === source && candidate.paused && !candidate.closed,
+    );
+    if (!producer || this.ended) return;
+    await producer.resume();
+    this.live.batcher.queue('producerUpdated', { participantId: this.participantId, producerId: producer.id, paused: false }, this.participantId);
   }
 
   videoDemand(): void {
