@@ -1,13 +1,15 @@
 #!/usr/bin/env node
-// `npm run bench -- [join|meeting|drone|recording] [options]`: the join control-plane benchmark
-// (default), the meeting load benchmark with simulated units, the drone relay benchmark, or the
-// recording cost benchmark. Each prints one JSON object as its last stdout line.
+// `npm run bench -- [join|meeting|drone|recording|sip] [options]`: the join control-plane benchmark
+// (default), the meeting load benchmark with simulated units, the drone relay benchmark, the
+// recording cost benchmark, or the SIP legs benchmark. Each prints one JSON object as its last
+// stdout line.
 //   join    --participants 40 --workers 1
 //   meeting --units 550 --speakers 2 --gallery-viewers 6 --duration 60 [--naive] [--chromium 2]
 //           [--bad-bots 0] [--switch 10] [--bots-per-socket 1] [--join-concurrency 10] [--workers <cores>]
 //           [--compare-naive N]   then the naive layout with N units in the same invocation, and the ratios
 //   drone   --feeds 8 --duration 30 [--protocol rtmp|whip] [--transcode] [--workers 2]
 //   recording --tracks 12 --duration 60 [--video-codec vp8|h264] [--speaker-changes 5] [--baseline 10]
+//   sip     --legs 20 --duration 30 [--baseline 5] [--warm-up 8] [--workers 2] [--call-concurrency 4]
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -100,7 +102,18 @@ if (subcommand === 'join') {
     baselineSeconds: number('baseline'),
   });
   process.stdout.write(`${JSON.stringify(measured)}\n`);
+} else if (subcommand === 'sip') {
+  const { number } = parseOptions(['legs', 'duration', 'baseline', 'warm-up', 'workers', 'call-concurrency']);
+  const measured = runScenario('sip', {
+    legs: number('legs'),
+    durationSeconds: number('duration'),
+    baselineSeconds: number('baseline'),
+    warmUpSeconds: number('warm-up'),
+    numWorkers: number('workers'),
+    callConcurrency: number('call-concurrency'),
+  });
+  process.stdout.write(`${JSON.stringify(measured)}\n`);
 } else {
-  console.error(`unknown benchmark "${subcommand}": use join, meeting, drone or recording`);
+  console.error(`unknown benchmark "${subcommand}": use join, meeting, drone, recording or sip`);
   process.exit(2);
 }

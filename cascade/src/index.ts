@@ -64,6 +64,16 @@ export {
 } from './sip/digest.js';
 export { DigitCollector, type DigitCollectorEvents, type DigitCollectorOptions } from './ivr/DigitCollector.js';
 export { dialInTarget, isMeetingNumber, type DialInTarget } from './ivr/dialIn.js';
+export {
+  IvrSession,
+  type DtmfPath,
+  type InfoKeySource,
+  type IvrGiveUpReason,
+  type IvrResult,
+  type IvrSessionEvents,
+  type IvrSessionOptions,
+  type MeetingLookup,
+} from './ivr/IvrSession.js';
 export { endpointForUri, SipTransport, type SipEndpoint, type SipListen, type SipProtocol, type SipTransportOptions } from './transport/SipTransport.js';
 export { DEFAULT_SIP_TIMERS, type SipTimers } from './transaction/SipTimers.js';
 export { newBranch, TransactionLayer } from './transaction/TransactionLayer.js';
@@ -79,3 +89,5 @@ export { KeepAlive, type KeepAliveEvents } from './ua/KeepAlive.js';
 export { InvalidStateError, SipRequestError } from './ua/errors.js';
 export type { SessionInterval, SessionTimerOptions } from './ua/sessionTimer.js';
 export { DEFAULT_SIP_MEDIA_PORTS, MediaPorts, SipInbound, SipOutbound, SrtpSender, type MediaPortsCounters, type MediaPortsEvents, type MediaPortsOptions, type PipeProducer, type SipInboundEvents, type SipInboundOptions, type SipOutboundOptions } from './media/index.js';
+export { VideoSwitchPool, type VideoSwitchPoolOptions } from './media/index.js';
+export { PromptPlayer, promptFile, type PromptName, type PromptOutcome, type PromptPlayerOptions } from './media/index.js';

@@ -55,6 +55,25 @@ describe('DigitCollector', () => {
     vi.advanceTimersByTime(3000);
     expect(entries.at(-1)).toBe('<timeout>');
   });
+
+  it('started untimed, waits for the first key only once armed (a prompt plays meanwhile), and not after a key', () => {
+    vi.useFakeTimers();
+    const collector = new DigitCollector({ firstDigitTimeoutMs: 1000, interDigitTimeoutMs: 3000 });
+    const entries = collect(collector);
+    collector.start({ untimed: true });
+    vi.advanceTimersByTime(10_000);
+    expect(entries).toEqual([]);
+    collector.armTimeout();
+    vi.advanceTimersByTime(1000);
+    expect(entries).toEqual(['<timeout>']);
+    collector.start({ untimed: true });
+    collector.press('4');
+    collector.armTimeout(); // a key came during the prompt: the inter-digit pause still rules
+    vi.advanceTimersByTime(2999);
+    expect(entries).toEqual(['<timeout>']);
+    vi.advanceTimersByTime(1);
+    expect(entries).toEqual(['<timeout>', '4']);
+  });
 });
 
 describe('dial-in targets', () => {

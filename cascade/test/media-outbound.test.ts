@@ -10,7 +10,7 @@ import { liveFfmpegCount, type mediasoupTypes as ms } from '@cityconf/sfu';
 import { answerOffer, decodeTelephoneEvent } from '../src/sdp/index.js';
 import { MediaPorts, SipOutbound } from '../src/media/index.js';
 import { payloadOffset, pictureLossIndication } from '../src/media/rtp.js';
-import { crlf, feedProducers, mediaTestScope, peerPortPair, recordingLogger, rtpOnly, SIP_PORTS, sfuConfig, sleep, tonePower, until, type Received } from './media.js';
+import { annexB, crlf, feedProducers, mediaTestScope, peerPortPair, recordingLogger, rtpOnly, SIP_PORTS, sfuConfig, sleep, tonePower, until, type Received } from './media.js';
 
 const run = promisify(execFile);
 
@@ -35,26 +35,6 @@ function mcuOffer(audioPort: number, videoPort: number): string {
     'a=rtcp-fb:* nack pli',
     'a=sendrecv',
   ]);
-}
-
-/** H.264 RTP payloads (single NAL, STAP-A, FU-A) as an Annex B byte stream. */
-function annexB(packets: Received[]): Buffer {
-  const startCode = Buffer.from([0, 0, 0, 1]);
-  const parts: Buffer[] = [];
-  for (const { packet } of packets) {
-    const payload = packet.subarray(payloadOffset(packet));
-    const type = payload[0]! & 0x1f;
-    if (type >= 1 && type <= 23) parts.push(startCode, payload);
-    else if (type === 24) {
-      for (let offset = 1; offset + 2 < payload.length; offset += 2 + payload.readUInt16BE(offset)) {
-        parts.push(startCode, payload.subarray(offset + 2, offset + 2 + payload.readUInt16BE(offset)));
-      }
-    } else if (type === 28) {
-      if (payload[1]! & 0x80) parts.push(startCode, Buffer.from([(payload[0]! & 0xe0) | (payload[1]! & 0x1f)]));
-      parts.push(payload.subarray(2));
-    }
-  }
-  return Buffer.concat(parts);
 }
 
 function alaw(byte: number): number {

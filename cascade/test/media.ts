@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import { afterEach, expect } from 'vitest';
 import { FfmpegProcess, liveFfmpegCount, Sfu, type mediasoupTypes as ms, type SfuConfig } from '@cityconf/sfu';
+import { payloadOffset } from '../src/media/rtp.js';
 
 /** One worker on loopback with rtc ports from 45500 (apart from the other test files). */
 export const sfuConfig: SfuConfig = {
@@ -165,4 +166,24 @@ export function tonePower(samples: ArrayLike<number>, frequency: number): number
     previous = current;
   }
   return (previous * previous + beforePrevious * beforePrevious - coefficient * previous * beforePrevious) / samples.length;
+}
+
+/** H.264 RTP payloads (single NAL, STAP-A, FU-A) as an Annex B byte stream. */
+export function annexB(packets: Received[]): Buffer {
+  const startCode = Buffer.from([0, 0, 0, 1]);
+  const parts: Buffer[] = [];
+  for (const { packet } of packets) {
+    const payload = packet.subarray(payloadOffset(packet));
+    const type = payload[0]! & 0x1f;
+    if (type >= 1 && type <= 23) parts.push(startCode, payload);
+    else if (type === 24) {
+      for (let offset = 1; offset + 2 < payload.length; offset += 2 + payload.readUInt16BE(offset)) {
+        parts.push(startCode, payload.subarray(offset + 2, offset + 2 + payload.readUInt16BE(offset)));
+      }
+    } else if (type === 28) {
+      if (payload[1]! & 0x80) parts.push(startCode, Buffer.from([(payload[0]! & 0xe0) | (payload[1]! & 0x1f)]));
+      parts.push(payload.subarray(2));
+    }
+  }
+  return Buffer.concat(parts);
 }

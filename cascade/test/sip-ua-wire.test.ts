@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { answerOffer, type LocalMedia } from '../src/sdp/index.js';
+import { answerOffer, createOffer, type LocalMedia } from '../src/sdp/index.js';
 import { SipUserAgent } from '../src/ua/SipUserAgent.js';
 import { freePort, runSipp } from './sipp.js';
 
@@ -153,6 +153,29 @@ describe('SipUserAgent on the wire', () => {
     } finally {
       await rm(directory, { recursive: true, force: true });
     }
+  });
+
+  it('ACKs a 2xx with a Via of its own (RFC 3261 §13.2.2.4): a call between two of our user agents stays up past 64·T1', async () => {
+    const T1 = 50;
+    const dropped: string[] = [];
+    const calleeLogger = pino({ level: 'warn' }, { write: (line: string) => void dropped.push(line) });
+    const callee = await SipUserAgent.start({ transports: [{ protocol: 'udp', host: '127.0.0.1', port: await freePort() }], logger: calleeLogger, timers: { t1: T1 } });
+    open.push(callee);
+    const ended: string[] = [];
+    callee.onInvite((incoming) => {
+      const call = incoming.accept(answerOffer(incoming.offer ?? '', LOCAL).sdp);
+      call.on('ended', (reason) => ended.push(reason));
+    });
+    const caller = await SipUserAgent.start({ transports: [{ protocol: 'udp', host: '127.0.0.1', port: await freePort() }], logger, timers: { t1: T1 } });
+    open.push(caller);
+    const { port } = callee.local('udp');
+    const call = await caller.invite(`sip:room@127.0.0.1:${port}`, createOffer(LOCAL).sdp);
+    await new Promise((resolve) => setTimeout(resolve, 64 * T1 + 1000)); // the callee hangs up at 64·T1 without our ACK
+    expect(ended).toEqual([]);
+    expect(call.ended).toBe(false);
+    expect(dropped.filter((line) => line.includes('not valid SIP'))).toEqual([]); // every ACK had its Via
+    await call.hangup();
+    expect(ended).toEqual(['remote-bye']);
   });
 
   it('leaves no sockets or timers behind after close', async () => {

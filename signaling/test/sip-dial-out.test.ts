@@ -138,8 +138,12 @@ describe('SIP dial-out', () => {
     expect(legOf('terminal-call', leg.id)!.txKbps).toBeGreaterThan(10);
     await expect(server().sip!.dial('terminal-call', { unitId: 'town-b' }, 'test')).rejects.toMatchObject({ code: 'INVALID_STATE' });
 
-    // The chair mutes the terminal like any unit; calling it in the roll call opens its microphone.
+    // Its H.264 reaches the meeting through the leg's producer (ffmpeg found its SPS and copies it).
     const participantId = legOf('terminal-call', leg.id)!.participantId!;
+    const camera = () => [...server().sfu.meeting('terminal-call')!.participants.get(participantId)!.producers.values()].find((producer) => producer.kind === 'video')!;
+    await expect.poll(async () => (await camera().getStats())[0]?.packetCount ?? 0, { timeout: 20_000 }).toBeGreaterThan(60); // 15 fps of a still test picture: small frames
+
+    // The chair mutes the terminal like any unit; calling it in the roll call opens its microphone.
     const microphone = () => [...server().sfu.meeting('terminal-call')!.participants.get(participantId)!.producers.values()].find((producer) => producer.kind === 'audio')!;
     await ok(chair, 'muteParticipant', { participantId, source: 'microphone' });
     expect(microphone().paused).toBe(true);

@@ -28,6 +28,8 @@ export class DigitCollector extends EventEmitter<DigitCollectorEvents> {
   private digits = '';
   private timer?: NodeJS.Timeout;
   private active = false;
+  /** A key was pressed in this entry (even '*', which leaves no digits). */
+  private pressed = false;
   private readonly maxDigits: number;
   private readonly interDigitTimeoutMs: number;
   private readonly firstDigitTimeoutMs: number;
@@ -39,10 +41,21 @@ export class DigitCollector extends EventEmitter<DigitCollectorEvents> {
     this.firstDigitTimeoutMs = options.firstDigitTimeoutMs ?? 20_000;
   }
 
-  /** Starts (or restarts) an entry: what was typed before is forgotten. */
-  start(): void {
+  /**
+   * Starts (or restarts) an entry: what was typed before is forgotten. `untimed` waits for the
+   * first key without limit until armTimeout(): keys count while a prompt plays, silence does not.
+   */
+  start({ untimed = false }: { untimed?: boolean } = {}): void {
     this.digits = '';
     this.active = true;
+    this.pressed = false;
+    if (untimed) clearTimeout(this.timer);
+    else this.armTimeout();
+  }
+
+  /** Starts waiting firstDigitTimeoutMs for the first key, unless one was pressed already. */
+  armTimeout(): void {
+    if (!this.active || this.pressed) return;
     this.arm(this.firstDigitTimeoutMs, () => this.giveUp());
   }
 
@@ -50,6 +63,7 @@ export class DigitCollector extends EventEmitter<DigitCollectorEvents> {
   press(key: string): void {
     if (!this.active) return;
     if (!KEYS.test(key)) throw new RangeError(`"${key}" is not a DTMF key: use 0-9, *, #, A-D`);
+    this.pressed = true;
     if (key === '#') {
       this.finish();
       return;
@@ -64,6 +78,16 @@ export class DigitCollector extends EventEmitter<DigitCollectorEvents> {
       }
     }
     this.arm(this.interDigitTimeoutMs, () => (this.digits ? this.finish() : this.giveUp()));
+  }
+
+  /** Whether an entry is open (started, not yet ended or given up). */
+  get collecting(): boolean {
+    return this.active;
+  }
+
+  /** Whether a key was pressed in this entry. */
+  get keyPressed(): boolean {
+    return this.pressed;
   }
 
   /** What has been typed in this entry so far. */

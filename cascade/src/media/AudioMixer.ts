@@ -41,7 +41,7 @@ const FILL_AFTER_MS = 100;
 const LOOPBACK = '127.0.0.1';
 
 /** How ffmpeg encodes each negotiated codec; the RTP packet size makes G.711 and G.722 packets 20 ms. */
-const ENCODERS: Record<string, { args: string[]; packetBytes: number }> = {
+export const ENCODERS: Record<string, { args: string[]; packetBytes: number }> = {
   pcma: { args: ['-c:a', 'pcm_alaw', '-ar', '8000', '-ac', '1'], packetBytes: 12 + 160 },
   pcmu: { args: ['-c:a', 'pcm_mulaw', '-ar', '8000', '-ac', '1'], packetBytes: 12 + 160 },
   g722: { args: ['-c:a', 'g722', '-ar', '16000', '-ac', '1'], packetBytes: 12 + 160 },

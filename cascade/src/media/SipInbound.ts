@@ -28,8 +28,10 @@ export interface SipInboundOptions {
   participant?: { adopt(producer: ms.Producer): Promise<void> };
   /** Seconds of no RTP from the peer before 'mediaTimeout' (default 15). */
   mediaTimeoutS?: number;
-  /** The leg's SIP media ports (the ones our SDP advertises). */
+  /** Where the leg's SIP media ports are bound (the ones our SDP advertises). */
   sipPorts?: MediaPortsOptions;
+  /** The leg's ports, bound already (an IVR answered the call on them): SipInbound owns them from now on and closes them. */
+  ports?: MediaPorts;
   /** UDP ports on 127.0.0.1 for ffmpeg (default DEFAULT_BRIDGE_PORTS). */
   bridgePorts?: { min: number; max: number };
   ffmpegPath?: string;
@@ -48,8 +50,10 @@ export interface SipInboundEvents extends SupervisedJobEvents {
 const PAYLOAD_TYPE: Record<MediaKind, number> = { video: 102, audio: 111 };
 /** Key frame requests to the peer, at most one per this interval (ms). */
 const KEY_FRAME_REQUEST_INTERVAL_MS = 500;
-/** When a new ffmpeg run asks the peer for its first key frame (ms after its first video packet). */
-const FIRST_KEY_FRAME_ASKS_MS = [0, 1000];
+/** Until a run has the peer's first key frame, it is asked for one this often (ms). */
+const FIRST_KEY_FRAME_RETRY_MS = 1000;
+/** How long ffmpeg waits for the streams' parameters (the video's SPS comes with the first key frame). */
+const ANALYZE_DURATION_US = 10_000_000;
 /** An ffmpeg run shorter than this that ends on its own counts as failed (ms). */
 const HEALTHY_RUN_MS = 5000;
 const MAX_FAILED_RUNS = 3;
@@ -63,6 +67,13 @@ interface Leg {
   producer: ms.Producer;
   /** ffmpeg sends to the producer from here, the same every run so comedia keeps its tuple. */
   outputPort: number;
+  /**
+   * Other payload types the peer may send the negotiated codec (or its DTMF) with: our offer's
+   * numbers for it, which RFC 3264 lets an answerer send with whatever its answer said (baresip
+   * answers 98 and sends 96, say).
+   */
+  codecAliases: Set<number>;
+  eventAliases: Set<number>;
 }
 
 /**
@@ -85,11 +96,11 @@ export class SipInbound extends SupervisedJob<SipInboundEvents> {
   private readonly localVideoSsrc = randomInt(1, 2 ** 31);
   private lastKeyFrameRequest = 0;
   /** The ffmpeg run that asked the peer for its first key frame already. */
-  private keyFrameAskedOf?: LoopbackFfmpeg;
   private lastDtmfTimestamp?: number;
 
   constructor(private readonly options: SipInboundOptions) {
     super(options.logger.child({ legId: options.legId, direction: 'inbound' }));
+    this.mediaPorts = options.ports;
   }
 
   /** The leg's ports, bound now: put them in the SDP answer (or offer), then start(). */
@@ -115,7 +126,9 @@ export class SipInbound extends SupervisedJob<SipInboundEvents> {
     try {
       for (const kind of ['video', 'audio'] as const) {
         const media = negotiation[kind];
-        if (media && (media.direction === 'sendrecv' || media.direction === 'recvonly')) this.legs.push(await this.openLeg(kind, media));
+        if (media && (media.direction === 'sendrecv' || media.direction === 'recvonly')) {
+          this.legs.push({ ...(await this.openLeg(kind, media)), ...payloadAliases(negotiation, media) });
+        }
       }
       if (this.legs.length === 0) throw new Error('the peer sends no media we take');
       this.relay = createSocket('udp4');
@@ -151,7 +164,7 @@ export class SipInbound extends SupervisedJob<SipInboundEvents> {
     this.mediaPorts?.close();
   }
 
-  private async openLeg(kind: MediaKind, media: NegotiatedMedia): Promise<Leg> {
+  private async openLeg(kind: MediaKind, media: NegotiatedMedia): Promise<Omit<Leg, 'codecAliases' | 'eventAliases'>> {
     const { router, listenIp, legId } = this.options;
     const range = this.options.bridgePorts ?? DEFAULT_BRIDGE_PORTS;
     const outputPort = await reservePortPair(range);
@@ -185,7 +198,7 @@ export class SipInbound extends SupervisedJob<SipInboundEvents> {
           rtpParameters: { codecs: [peerCodec(media)] },
           ...(media.srtp ? { srtp: { suite: media.srtp.suite, key: media.srtp.remoteKey } } : {}),
         })),
-        args: (sdp) => ['-analyzeduration', '2000000', '-i', sdp!, ...this.outputArgs()],
+        args: (sdp) => ['-analyzeduration', String(ANALYZE_DURATION_US), '-i', sdp!, ...this.outputArgs()],
         logger,
         ...(bridgePorts ? { bridgePorts } : {}),
         ...(ffmpegPath ? { ffmpegPath } : {}),
@@ -199,6 +212,7 @@ export class SipInbound extends SupervisedJob<SipInboundEvents> {
       return;
     }
     this.ffmpeg = ffmpeg;
+    void this.askUntilVideoFlows(ffmpeg);
     const startedAt = Date.now();
     void ffmpeg.exited.then(async (exit) => {
       if (this.ffmpeg !== ffmpeg || this.isEnding) return;
@@ -227,32 +241,35 @@ export class SipInbound extends SupervisedJob<SipInboundEvents> {
     if (!leg || packet.length < 12) return;
     this.lastPacketAt = Date.now();
     this.timedOut = false;
-    if (kind === 'video') {
-      this.peerVideoSsrc = ssrcOf(packet);
-      this.askForFirstKeyFrame();
-    }
-    if (payloadTypeOf(packet) === leg.media.telephoneEvent?.payloadType) {
+    if (kind === 'video') this.peerVideoSsrc = ssrcOf(packet);
+    const payloadType = payloadTypeOf(packet);
+    if (payloadType === leg.media.telephoneEvent?.payloadType || leg.eventAliases.has(payloadType)) {
       this.onTelephoneEvent(leg.media, packet);
       return;
     }
+    // ffmpeg takes one payload type per stream: the negotiated one (SRTP's authentication covers the header).
+    if (leg.codecAliases.has(payloadType) && !leg.media.srtp) packet[1] = (packet[1]! & 0x80) | leg.media.payloadType;
     this.relayToFfmpeg(leg, packet, 0);
   }
 
   /**
-   * ffmpeg learns the video's size from its SPS, which the peer sends with key frames, and the
-   * peer may have started long before this ffmpeg run: on the run's first video packet, ask for a
-   * key frame (RTCP PLI and SIP INFO), and once more a little later.
+   * ffmpeg learns the video's size from the SPS the peer sends with key frames, and the peer may
+   * have started long before this run (or sent its key frame before ffmpeg listened): until the
+   * run's video reaches the producer, the peer is asked for a key frame every second (RTCP PLI and
+   * SIP INFO) — some terminals only send one every ten seconds on their own.
    */
-  private askForFirstKeyFrame(): void {
-    const ffmpeg = this.ffmpeg;
-    if (!ffmpeg || this.keyFrameAskedOf === ffmpeg) return;
-    this.keyFrameAskedOf = ffmpeg;
-    for (const delayMs of FIRST_KEY_FRAME_ASKS_MS) {
-      this.after(delayMs, () => {
-        if (this.ffmpeg !== ffmpeg || this.isEnding) return;
+  private async askUntilVideoFlows(ffmpeg: LoopbackFfmpeg): Promise<void> {
+    const video = this.legs.find((leg) => leg.kind === 'video');
+    if (!video) return;
+    const bytes = async (): Promise<number> => (await video.producer.getStats().catch(() => []))[0]?.byteCount ?? 0;
+    const before = await bytes();
+    while (this.ffmpeg === ffmpeg && !this.isEnding && !video.producer.closed) {
+      if ((await bytes()) > before) return;
+      if (this.peerVideoSsrc !== undefined) {
         this.requestKeyFrame();
         this.emit('keyFrameNeeded');
-      });
+      }
+      await new Promise<void>((resolve) => this.after(FIRST_KEY_FRAME_RETRY_MS, resolve)); // never resolves once stopped
     }
   }
 
@@ -309,6 +326,22 @@ function peerCodec({ kind, payloadType, codec }: NegotiatedMedia): ms.RtpCodecPa
     clockRate: codec.clockRate,
     ...(codec.channels ? { channels: codec.channels } : {}),
     parameters: codec.parameters,
+  };
+}
+
+/** Our SDP's other payload types for the negotiated codec and for telephone-event (see Leg). */
+function payloadAliases(negotiation: Negotiation, media: NegotiatedMedia): Pick<Leg, 'codecAliases' | 'eventAliases'> {
+  const ours = negotiation.session.media[media.index]?.payloads ?? [];
+  const named = (name: string, clockRate: number): Set<number> =>
+    new Set(
+      ours
+        .filter(({ rtpmap }) => rtpmap?.encodingName.toLowerCase() === name.toLowerCase() && rtpmap.clockRate === clockRate)
+        .map(({ payloadType }) => payloadType)
+        .filter((payloadType) => payloadType !== media.payloadType && payloadType !== media.telephoneEvent?.payloadType),
+    );
+  return {
+    codecAliases: named(media.codec.name, media.codec.clockRate),
+    eventAliases: media.telephoneEvent ? named('telephone-event', media.telephoneEvent.clockRate) : new Set(),
   };
 }
 

@@ -6,7 +6,8 @@ import { ConsumerTap, type PipeProducer } from './ConsumerTap.js';
 import { DtmfSender } from './DtmfSender.js';
 import type { MediaPorts } from './MediaPorts.js';
 import { asksForKeyFrame } from './rtp.js';
-import { VideoSwitch } from './VideoSwitch.js';
+import { VideoSink } from './VideoSink.js';
+import { VideoSwitchPool } from './VideoSwitchPool.js';
 
 export interface SipOutboundOptions {
   /** Names the leg in logs and temp files. */
@@ -19,7 +20,12 @@ export interface SipOutboundOptions {
   ports: MediaPorts;
   logger: Logger;
   pipeProducer?: PipeProducer;
-  /** The picture sent (default 1280x720, what level 3.1 allows at 30 fps). */
+  /**
+   * The meeting's shared video encoders (peers with the same H.264 watching the same picture share
+   * one). Without it the leg gets encoders of its own, closed with it.
+   */
+  videoSwitches?: VideoSwitchPool;
+  /** The picture sent when the leg has its own encoders (default 1280x720, what level 3.1 allows at 30 fps). */
   videoSize?: { width: number; height: number };
   /** Audio mixer inputs (default 4). */
   audioInputs?: number;
@@ -31,9 +37,10 @@ const DEFAULT_VIDEO_SIZE = { width: 1280, height: 720 };
 const DEFAULT_AUDIO_INPUTS = 4;
 
 /**
- * The media of a SIP leg out to the peer: one H.264 video stream (VideoSwitch) and one mixed audio
- * stream (AudioMixer) in the negotiated codecs, each with one SSRC and continuous sequence numbers
- * and timestamps whatever the sources do, sent from the leg's ports; DTMF as RFC 4733 events.
+ * The media of a SIP leg out to the peer: one H.264 video stream (a VideoSink on the meeting's
+ * shared VideoSwitchPool) and one mixed audio stream (AudioMixer) in the negotiated codecs, each
+ * with one SSRC and continuous sequence numbers and timestamps whatever the sources do, sent from
+ * the leg's ports; DTMF as RFC 4733 events.
  * An RTCP PLI or FIR from the peer (plain RTCP) asks the video for a key frame by itself.
  */
 export class SipOutbound extends SupervisedJob<SupervisedJobEvents> {
@@ -45,7 +52,7 @@ export class SipOutbound extends SupervisedJob<SupervisedJobEvents> {
   private constructor(
     private readonly options: SipOutboundOptions,
     private readonly taps: ConsumerTap[],
-    private readonly video: VideoSwitch | undefined,
+    private readonly video: { sink: VideoSink; pool: VideoSwitchPool; owned: boolean } | undefined,
     private readonly audio: AudioMixer | undefined,
     logger: Logger,
   ) {
@@ -61,25 +68,36 @@ export class SipOutbound extends SupervisedJob<SupervisedJobEvents> {
     const { negotiation, router, listenIp, legId } = options;
     options.ports.setPeer(negotiation);
     const taps: ConsumerTap[] = [];
-    let video: VideoSwitch | undefined;
+    let video: { sink: VideoSink; pool: VideoSwitchPool; owned: boolean } | undefined;
     let audio: AudioMixer | undefined;
     let job: SipOutbound | undefined;
     const onFailure = (reason: Error): void => job?.fail(reason);
     const common = { legId, ports: options.ports, logger, bridgePorts: options.bridgePorts, ffmpegPath: options.ffmpegPath, onFailure };
     try {
-      const tap = async (): Promise<ConsumerTap> => {
-        const opened = await ConsumerTap.open(router, listenIp, { legId, type: 'sip-outbound' }, options.pipeProducer);
-        taps.push(opened);
-        return opened;
-      };
       if (negotiation.video) {
-        video = await VideoSwitch.start({ ...common, video: negotiation.video, tap: await tap(), size: options.videoSize ?? DEFAULT_VIDEO_SIZE });
+        const owned = !options.videoSwitches;
+        const pool =
+          options.videoSwitches ??
+          new VideoSwitchPool({
+            jobId: legId,
+            router,
+            listenIp,
+            ...(options.pipeProducer ? { pipeProducer: options.pipeProducer } : {}),
+            size: options.videoSize ?? DEFAULT_VIDEO_SIZE,
+            logger,
+            ...(options.bridgePorts ? { bridgePorts: options.bridgePorts } : {}),
+            ...(options.ffmpegPath ? { ffmpegPath: options.ffmpegPath } : {}),
+          });
+        video = { sink: new VideoSink(options.ports, negotiation.video.payloadType, onFailure), pool, owned };
+        await pool.show(video.sink, negotiation.video, null);
       }
       if (negotiation.audio) {
-        audio = await AudioMixer.start({ ...common, audio: negotiation.audio, tap: await tap(), inputs: options.audioInputs ?? DEFAULT_AUDIO_INPUTS });
+        const tap = await ConsumerTap.open(router, listenIp, { legId, type: 'sip-outbound' }, options.pipeProducer);
+        taps.push(tap);
+        audio = await AudioMixer.start({ ...common, audio: negotiation.audio, tap, inputs: options.audioInputs ?? DEFAULT_AUDIO_INPUTS });
       }
     } catch (error) {
-      await video?.close();
+      await releaseVideo(video);
       await audio?.close();
       for (const opened of taps) opened.close();
       throw error;
@@ -90,13 +108,13 @@ export class SipOutbound extends SupervisedJob<SupervisedJobEvents> {
 
   /** The SSRCs the peer receives, for RTCP and diagnostics. */
   get ssrcs(): { video?: number; audio?: number } {
-    return { video: this.video?.ssrc, audio: this.audio?.ssrc };
+    return { video: this.video?.sink.ssrc, audio: this.audio?.ssrc };
   }
 
   /** What the peer sees: this producer from its next key frame on, or black (null). */
   async setVideoSource(producer: ms.Producer | null): Promise<void> {
     if (!this.video) throw new Error('this leg has no video');
-    await this.video.show(producer);
+    await this.video.pool.show(this.video.sink, this.options.negotiation.video!, producer);
   }
 
   /** What the peer hears: these microphones mixed (leave out the peer's own). */
@@ -107,7 +125,7 @@ export class SipOutbound extends SupervisedJob<SupervisedJobEvents> {
 
   /** The peer asked for a key frame (INFO picture_fast_update, RTCP PLI or FIR). */
   requestKeyFrame(): void {
-    this.video?.requestKeyFrame();
+    if (this.video) this.video.pool.requestKeyFrame(this.video.sink);
   }
 
   /** Sends DTMF keys as RFC 4733 events; rejects when the peer took no telephone-event. */
@@ -119,8 +137,15 @@ export class SipOutbound extends SupervisedJob<SupervisedJobEvents> {
   protected async release(): Promise<void> {
     this.dtmf?.close();
     this.options.ports.off('rtcp', this.onPeerRtcp);
-    await this.video?.close();
+    await releaseVideo(this.video);
     await this.audio?.close();
     for (const tap of this.taps) tap.close();
   }
+}
+
+/** The leg stops watching its switch; encoders of its own go with it. */
+async function releaseVideo(video: { sink: VideoSink; pool: VideoSwitchPool; owned: boolean } | undefined): Promise<void> {
+  if (!video) return;
+  video.pool.release(video.sink);
+  if (video.owned) await video.pool.close();
 }

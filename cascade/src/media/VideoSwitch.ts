@@ -6,13 +6,14 @@ import type { NegotiatedMedia } from '../sdp/index.js';
 import type { ConsumerTap } from './ConsumerTap.js';
 import { h264EncoderArgs } from './h264Encoding.js';
 import { LoopbackFfmpeg } from './LoopbackFfmpeg.js';
-import type { MediaPorts } from './MediaPorts.js';
 import { isRtcp, RtpRewriter, ssrcOf, startsKeyFrame, type VideoCodecFamily } from './rtp.js';
+import type { VideoSink } from './VideoSink.js';
 
 export interface VideoSwitchOptions {
-  legId: string;
+  /** Names the switch's ffmpeg jobs. */
+  jobId: string;
+  /** The H.264 the watching peers negotiated (profile, level, packetization mode, bit rate). */
   video: NegotiatedMedia;
-  ports: MediaPorts;
   tap: ConsumerTap;
   size: { width: number; height: number };
   logger: Logger;
@@ -44,9 +45,9 @@ const KEY_FRAME_RETRY_MS = 1000;
 const LOOPBACK = '127.0.0.1';
 
 /**
- * What the peer sees: one H.264 stream (one SSRC, continuous sequence numbers and timestamps) made
+ * One picture encoded for any number of SIP peers (VideoSinks) that negotiated the same H.264: made
  * by long-lived libx264 encoders, one per input codec (VP8, H.264) started on first use, plus a
- * black picture. Switching between two sources of one codec happens in front of its encoder: the
+ * black picture; each sink turns the output into its peer's own stream. Switching between two sources of one codec happens in front of its encoder: the
  * new source's packets replace the old one's, rewritten into the encoder's one input stream, from
  * the new source's first key frame on (the old one shows until then); the decoded key frame makes
  * the encoder send one too (`-force_key_frames source`). Switching between codecs or to black
@@ -54,21 +55,23 @@ const LOOPBACK = '127.0.0.1';
  * frame on. No ffmpeg restarts on a switch, and the picture never stops.
  */
 export class VideoSwitch {
-  readonly ssrc = randomInt(1, 2 ** 31);
   private readonly encoders = new Map<EncoderId, Encoder>();
   private readonly starting = new Map<EncoderId, Promise<Encoder>>();
-  private readonly rewriter: RtpRewriter;
+  private readonly sinks = new Set<VideoSink>();
   private current: EncoderId = 'black';
   private pending?: EncoderId;
   private generation = 0;
   private closed = false;
   private keyFrameTimer?: NodeJS.Timeout;
+  /** What show() was last asked for: a producer id, or 'black'. */
+  private shownId = 'black';
+  /** Told when the last sink leaves (the pool may close or reuse the switch). */
+  onIdle?: () => void;
 
   private constructor(
     private readonly options: VideoSwitchOptions,
     private readonly output: Socket,
   ) {
-    this.rewriter = new RtpRewriter(this.ssrc, 90000, options.video.payloadType);
     output.on('message', (packet) => this.onEncoderPacket(packet));
   }
 
@@ -90,8 +93,36 @@ export class VideoSwitch {
     return this.current === 'black' ? null : (this.encoders.get(this.current)?.input?.current ?? null);
   }
 
+  /** The producer id this switch was last asked to show, or 'black'. */
+  get showing(): string {
+    return this.shownId;
+  }
+
+  get sinkCount(): number {
+    return this.sinks.size;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** A sink watches this switch from now on (it decides when it starts using the output). */
+  attach(sink: VideoSink): void {
+    this.sinks.add(sink);
+  }
+
+  detach(sink: VideoSink): void {
+    if (this.sinks.delete(sink) && this.sinks.size === 0) this.onIdle?.();
+  }
+
+  /** The sinks watching or moving to this switch: told when it fails. */
+  watchers(): VideoSink[] {
+    return [...this.sinks];
+  }
+
   /** Shows `producer` from its next key frame on, or black (null). */
   async show(producer: ms.Producer | null): Promise<void> {
+    this.shownId = producer?.id ?? 'black';
     const generation = ++this.generation;
     if (!producer) {
       this.target('black');
@@ -120,7 +151,7 @@ export class VideoSwitch {
     this.askKeyFrame(consumer);
   }
 
-  /** The peer wants a key frame: the source's next one makes the encoder send one. */
+  /** A peer wants a key frame: the source's next one makes the encoder send one (black sends one every second). */
   requestKeyFrame(): void {
     const source = this.source;
     if (source && !source.closed) source.requestKeyFrame().catch(() => undefined);
@@ -186,17 +217,17 @@ export class VideoSwitch {
     const encoder = [...this.encoders.values()].find((candidate) => candidate.ssrc === ssrc);
     if (!encoder || this.closed) return;
     if (rtcp) {
-      const report = encoder.id === this.current ? this.rewriter.rewriteSenderReport(packet) : undefined;
-      if (report) this.options.ports.sendRtcp('video', report);
+      if (encoder.id === this.current) for (const sink of this.sinks) sink.deliverReport(this, packet);
       return;
     }
-    if (encoder.id === this.pending && startsKeyFrame('H264', packet)) {
+    const keyFrame = startsKeyFrame('H264', packet);
+    if (encoder.id === this.pending && keyFrame) {
       this.current = encoder.id;
       this.pending = undefined;
       this.prune();
       this.options.logger.info({ encoder: encoder.id }, 'video encoder switched');
     }
-    if (encoder.id === this.current) this.options.ports.sendRtp('video', this.rewriter.rewrite(packet, ssrc));
+    if (encoder.id === this.current) for (const sink of [...this.sinks]) sink.deliver(this, packet, ssrc, keyFrame);
   }
 
   /** Asks a new source for key frames until one came or it is no longer wanted. */
@@ -223,14 +254,14 @@ export class VideoSwitch {
   }
 
   private async startEncoder(id: EncoderId): Promise<Encoder> {
-    const { legId, video, size, logger, bridgePorts, ffmpegPath } = this.options;
+    const { jobId, video, size, logger, bridgePorts, ffmpegPath } = this.options;
     const ssrc = randomInt(1, 2 ** 31);
     const { width, height } = size;
     const destination = `rtp://${LOOPBACK}:${this.output.address().port}?rtcpport=${this.output.address().port}&pkt_size=1200`;
     const output = ['-payload_type', String(video.payloadType), '-ssrc', String(ssrc), '-f', 'rtp', destination];
     const fit = `scale=${width}:${height}:force_original_aspect_ratio=decrease,pad=${width}:${height}:-1:-1,setsar=1`;
     const ffmpeg = await LoopbackFfmpeg.start({
-      jobId: `${legId}-video-${id}`,
+      jobId: `${jobId}-${id}`,
       inputs: id === 'black' ? [] : [{ kind: 'video', rtpParameters: { codecs: [INPUT_CODECS[id]] } }],
       args: (sdp) =>
         sdp

@@ -3,3 +3,5 @@ export { SipInbound, type SipInboundEvents, type SipInboundOptions } from './Sip
 export { SipOutbound, type SipOutboundOptions } from './SipOutbound.js';
 export type { PipeProducer } from './ConsumerTap.js';
 export { SrtpSender } from './SrtpSender.js';
+export { VideoSwitchPool, type VideoSwitchPoolOptions } from './VideoSwitchPool.js';
+export { PromptPlayer, promptFile, type PromptName, type PromptOutcome, type PromptPlayerOptions } from './PromptPlayer.js';

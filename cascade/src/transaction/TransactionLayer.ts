@@ -43,17 +43,29 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
    * a CANCEL carries the Via of the INVITE it cancels.
    */
   sendRequest(request: SipRequest, destination: SipEndpoint): ClientTransaction {
-    if (!request.headers.has('Via')) {
-      const local = this.transport.local(destination.protocol);
-      const via = formatVia({ transport: destination.protocol.toUpperCase(), host: local.host, port: local.port, branch: newBranch(), rport: true, params: {} });
-      prependHeader(request, 'Via', via);
-    }
+    this.#addVia(request, destination);
     const transaction = new ClientTransaction(request, destination, this.transport, this.timers);
     const key = clientKey(request.headers.get('Via') ?? '', request.method);
     this.#clients.set(key, transaction);
     transaction.on('terminated', () => this.#clients.delete(key));
     transaction.start();
     return transaction;
+  }
+
+  /**
+   * A request outside any transaction — the ACK of a 2xx (RFC 3261 §13.2.2.4): our Via with a new
+   * branch (kept when the same ACK is sent again for a retransmitted 2xx), then the transport.
+   */
+  sendWithoutTransaction(request: SipRequest, destination: SipEndpoint): Promise<void> {
+    this.#addVia(request, destination);
+    return this.transport.sendRequest(request, destination);
+  }
+
+  #addVia(request: SipRequest, destination: SipEndpoint): void {
+    if (request.headers.has('Via')) return;
+    const local = this.transport.local(destination.protocol);
+    const via = formatVia({ transport: destination.protocol.toUpperCase(), host: local.host, port: local.port, branch: newBranch(), rport: true, params: {} });
+    prependHeader(request, 'Via', via);
   }
 
   /** The INVITE server transaction a CANCEL refers to (same branch and sent-by, RFC 3261 §9.2). */

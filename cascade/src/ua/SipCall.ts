@@ -404,7 +404,7 @@ export class SipCall extends EventEmitter<SipCallEvents> {
   }
 
   #sendAck(ack: SipRequest): void {
-    this.#context.transport.sendRequest(ack, this.dialog.destination()).catch((error: unknown) => {
+    this.#context.layer.sendWithoutTransaction(ack, this.dialog.destination()).catch((error: unknown) => {
       this.#logger.warn({ err: error }, 'could not send ACK');
     });
   }

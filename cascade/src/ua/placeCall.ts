@@ -135,13 +135,13 @@ async function attempt(
           return;
         }
         if (response.status < 300 && ack) {
-          context.transport.sendRequest(ack, destination).catch(() => {});
+          context.layer.sendWithoutTransaction(ack, destination).catch(() => {});
           return;
         }
         if (response.status < 300) {
           const dialog = Dialog.asUac(invite, response, contact, destination.protocol);
           ack = dialog.createRequest('ACK', { cseq: dialog.localSeq });
-          context.transport.sendRequest(ack, dialog.destination()).catch((error: unknown) => context.logger.warn({ err: error }, 'could not send ACK'));
+          context.layer.sendWithoutTransaction(ack, dialog.destination()).catch((error: unknown) => context.logger.warn({ err: error }, 'could not send ACK'));
           call = new SipCall(context, dialog, {
             direction: 'outgoing',
             localSdp: offerSdp,

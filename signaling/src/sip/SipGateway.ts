@@ -23,6 +23,7 @@ import {
   type SipCall,
   type SipProtocol,
   type SipUri,
+  VideoSwitchPool,
 } from '@cityconf/cascade';
 import type { ListenIp, Meeting, Sfu } from '@cityconf/sfu';
 import type { SipRegistrarConfig } from '../config.js';
@@ -92,6 +93,8 @@ export class SipGateway extends EventEmitter<SipLegControlEvents> implements Sip
   /** Each leg's meeting and status entry (and its dialler when we dialled it). */
   private readonly legInfo = new WeakMap<SipLeg, { meetingId: string; entry: SipLegEntry }>();
   private readonly dialOuts = new Map<string, SipDialOut>();
+  /** Each meeting's video encoders, shared by its SIP legs. */
+  private readonly videoPools = new Map<Meeting, VideoSwitchPool>();
   private readonly book = new SipLegBook();
   private closing = false;
   private registrationStatus?: SipRegistrationStatus;
@@ -202,9 +205,12 @@ export class SipGateway extends EventEmitter<SipLegControlEvents> implements Sip
 
   async close(): Promise<void> {
     this.closing = true;
+    const legs = [...this.active.values()];
     for (const dialOut of this.dialOuts.values()) dialOut.hangup('the server is stopping');
     this.dialOuts.clear();
-    for (const leg of [...this.active.values()]) leg.end('the server is stopping');
+    for (const leg of legs) leg.end('the server is stopping');
+    await Promise.all(legs.map((leg) => leg.stopped));
+    await Promise.all([...this.videoPools.values()].map((pool) => pool.close()));
     this.book.close();
     await this.registration?.close(); // unregisters
     await this.ua.close();
@@ -358,6 +364,7 @@ export class SipGateway extends EventEmitter<SipLegControlEvents> implements Sip
         listenIp: this.deps.listenIp,
         logger: this.deps.logger,
         leave: (ended, ending) => this.forget(ended, ending, opened),
+        videoSwitches: this.videoSwitchesOf(opened),
         ...(ports ? { ports } : {}),
       });
       leg = prepared.leg;
@@ -381,6 +388,7 @@ export class SipGateway extends EventEmitter<SipLegControlEvents> implements Sip
       return leg;
     } catch (error) {
       leg?.end(error instanceof Error ? error.message : String(error));
+      if (meeting) this.releaseVideoSwitches(meeting);
       if (meeting && meeting.participants.size === 0) meeting.close();
       this.deps.roster.releaseIfEmpty(live);
       throw error;
@@ -446,8 +454,34 @@ export class SipGateway extends EventEmitter<SipLegControlEvents> implements Sip
     return this.options.host === '0.0.0.0' ? '127.0.0.1' : this.options.host;
   }
 
+  /** The meeting's shared video encoders for its SIP legs (made with its first leg). */
+  private videoSwitchesOf(meeting: Meeting): VideoSwitchPool {
+    let pool = this.videoPools.get(meeting);
+    if (!pool) {
+      pool = new VideoSwitchPool({
+        jobId: `sip-${meeting.id}`,
+        router: meeting.router,
+        listenIp: this.deps.listenIp,
+        pipeProducer: (producer, router) => meeting.pipeProducer(producer, router),
+        size: SIP_VIDEO_SIZE,
+        logger: this.deps.logger.child({ meetingId: meeting.id }),
+      });
+      this.videoPools.set(meeting, pool);
+    }
+    return pool;
+  }
+
+  /** The meeting's last SIP leg left: its encoders go. */
+  private releaseVideoSwitches(meeting: Meeting): void {
+    const pool = this.videoPools.get(meeting);
+    if (!pool || [...this.active.values()].some((leg) => this.legInfo.get(leg)?.meetingId === meeting.id)) return;
+    this.videoPools.delete(meeting);
+    void pool.close();
+  }
+
   private forget(leg: SipLeg, ending: SipLegEnding, meeting: Meeting): void {
     this.active.delete(leg.id);
+    this.releaseVideoSwitches(meeting);
     const info = this.legInfo.get(leg);
     if (info) {
       this.deps.roster.remove(info.meetingId, leg.id);
@@ -475,6 +509,9 @@ interface DialSite {
   preferences: LocalPreferences;
   plan: DialPlan;
 }
+
+/** The picture SIP peers get: 720p, what H.264 level 3.1 (the usual terminal's) allows at 30 fps. */
+const SIP_VIDEO_SIZE = { width: 1280, height: 720 };
 
 /** RFC 4028 interval we ask of the peers we call (s): an MCU that drops us is noticed. */
 const SESSION_EXPIRES_S = 1800;

@@ -13,9 +13,11 @@ import {
   SipOutbound,
   type IncomingOffer,
   type LocalMedia,
+  type MediaPorts,
   type MediaPortsCounters,
   type Negotiation,
   type SipCall,
+  type VideoSwitchPool,
 } from '@cityconf/cascade';
 import type { ListenIp, Meeting, mediasoupTypes as ms, Participant, ProducerAppData } from '@cityconf/sfu';
 import type { LiveMeeting } from '../governance/LiveMeeting.js';
@@ -47,6 +49,10 @@ export interface SipLegDeps {
   logger: Logger;
   /** Takes the member out of the roster (and drops an empty meeting). */
   leave: (leg: SipLeg, ending: SipLegEnding) => void;
+  /** Ports bound already (the IVR answered the call on them): the leg takes them over instead of binding its own. */
+  ports?: MediaPorts;
+  /** The meeting's video encoders, shared by its SIP legs. */
+  videoSwitches?: VideoSwitchPool;
 }
 
 /** The participant id prefix of SIP legs (logs, the roster's ids). */
@@ -77,7 +83,7 @@ export class SipLeg {
     const logger = deps.logger.child({ legId: participant.id, meetingId: deps.meeting.id });
     try {
       const router = await participant.mediaRouter();
-      const inbound = new SipInbound({ legId: participant.id, router, listenIp: deps.listenIp, logger, participant });
+      const inbound = new SipInbound({ legId: participant.id, router, listenIp: deps.listenIp, logger, participant, ...(deps.ports ? { ports: deps.ports } : {}) });
       const ports = await inbound.allocate();
       return { leg: new SipLeg(deps, participant, inbound, logger), ports };
     } catch (error) {
@@ -102,6 +108,7 @@ export class SipLeg {
       ports: this.inbound.ports,
       logger: this.logger,
       pipeProducer: (producer, router) => meeting.pipeProducer(producer, router),
+      ...(this.deps.videoSwitches ? { videoSwitches: this.deps.videoSwitches } : {}),
     });
     if (this.ended) return;
     this.call = call;
@@ -139,6 +146,13 @@ export class SipLeg {
     return this.ended;
   }
 
+  /** Resolves once an ended leg's media (its ffmpegs, transports, ports) are gone. */
+  get stopped(): Promise<void> {
+    return this.mediaStopped;
+  }
+
+  private mediaStopped: Promise<void> = Promise.resolve();
+
   /** What was agreed with the peer (the last offer/answer), once connected. */
   get negotiated(): Negotiation | undefined {
     return this.negotiation;
@@ -168,7 +182,7 @@ export class SipLeg {
     if (hangup) this.hangupOnEnd?.();
     // The inbound side owns the leg's ports, which the outbound side sends from: outbound first.
     const outbound = this.outbound;
-    void (async () => {
+    this.mediaStopped = (async () => {
       await outbound?.stop().catch(() => undefined);
       await this.inbound.stop().catch(() => undefined);
     })();
