@@ -4,12 +4,10 @@
 // the wall clock, so they stay monotonic across pauses). Video streams answer a PLI from the SFU by
 // jumping to the clip's next key frame, as a terminal's encoder would send one.
 import { createSocket, type Socket } from 'node:dgram';
+import { ClipCursor, rtpPacket } from './clipCursor.js';
 import type { Clip } from './mediaClips.js';
 
 const TICK_MS = 5;
-/** After a stall (busy event loop) a stream drops what is this late instead of bursting it. */
-const MAX_LATE_MS = 500;
-const AUDIO_LEVEL_EXTENSION_ID = 1;
 /** Speech rhythm for the audio level: 300 ms of talk, then 100 ms near the noise floor (20 ms packets). */
 const SYLLABLE_PACKETS = 20;
 const TALK_PACKETS = 15;
@@ -31,24 +29,20 @@ export interface StreamTarget {
 
 export class RtpStream {
   private sequence = Math.floor(Math.random() * 0x10000);
-  private readonly tsBase = Math.floor(Math.random() * 0x100000000);
-  private readonly epochMs = performance.now();
-  private segmentStartMs = 0;
-  private segmentTs = 0;
-  private segmentStartOffset = 0;
-  private cursor = 0;
-  private loop = 0;
+  private readonly cursor: ClipCursor;
   playing = false;
 
   constructor(
     readonly clip: Clip,
     readonly target: StreamTarget,
-  ) {}
+  ) {
+    this.cursor = new ClipCursor(clip);
+  }
 
   /** Starts (or restarts) playback now, video from the next key frame. */
   start(nowMs: number): void {
-    if (this.clip.kind === 'video') this.cursor = this.nextKeyFrame(this.cursor);
-    this.restartSegment(nowMs);
+    if (this.clip.kind === 'video') this.cursor.seekKeyFrame(nowMs);
+    else this.cursor.restart(nowMs);
     this.playing = true;
   }
 
@@ -59,75 +53,28 @@ export class RtpStream {
   /** A key frame now: continue from the clip's next key frame. */
   keyFrameRequested(nowMs: number): void {
     if (!this.playing || this.clip.kind !== 'video') return;
-    this.cursor = this.nextKeyFrame(this.cursor);
-    this.restartSegment(nowMs);
+    this.cursor.seekKeyFrame(nowMs);
   }
 
   /** Sends what is due by `nowMs`; returns the number of packets sent. */
   sendDue(socket: Socket, nowMs: number): number {
-    const { packets, durationTs, clockRate } = this.clip;
     let sent = 0;
-    for (;;) {
-      const packet = packets[this.cursor]!;
-      const elapsedTs = this.loop * durationTs + packet.tsOffset - this.segmentStartOffset;
-      const dueMs = this.segmentStartMs + (elapsedTs * 1000) / clockRate;
-      if (dueMs > nowMs) return sent;
-      if (nowMs - dueMs > MAX_LATE_MS) {
-        this.restartSegment(nowMs);
-        continue;
-      }
-      socket.send(this.packetize(packet.payload, packet.marker, (this.segmentTs + elapsedTs) >>> 0, this.cursor), this.target.port, this.target.ip);
+    for (let packet = this.cursor.nextDue(nowMs); packet; packet = this.cursor.nextDue(nowMs)) {
+      socket.send(this.packetize(packet.payload, packet.marker, this.cursor.timestamp, this.cursor.index), this.target.port, this.target.ip);
       sent++;
-      this.advance();
+      this.cursor.advance();
     }
+    return sent;
   }
 
   private packetize(payload: Buffer, marker: boolean, timestamp: number, index: number): Buffer {
-    const { ssrc, payloadType } = this.target;
     // The SFU's dominant-speaker detection tracks each speaker's noise floor: a constant level would
     // soon count as silence, so the level follows a speech rhythm.
     const talking = index % SYLLABLE_PACKETS < TALK_PACKETS;
     const audioLevel = this.target.audioLevel === undefined ? undefined : talking ? this.target.audioLevel : ROOM_NOISE_LEVEL;
-    const extensionBytes = audioLevel === undefined ? 0 : 8;
-    const packet = Buffer.allocUnsafe(12 + extensionBytes + payload.length);
-    packet[0] = extensionBytes ? 0x90 : 0x80;
-    packet[1] = (marker ? 0x80 : 0) | payloadType;
-    packet.writeUInt16BE(this.sequence, 2);
+    const packet = rtpPacket(payload, marker, this.target.payloadType, this.sequence, timestamp, this.target.ssrc, audioLevel);
     this.sequence = (this.sequence + 1) & 0xffff;
-    packet.writeUInt32BE(timestamp, 4);
-    packet.writeUInt32BE(ssrc, 8);
-    if (audioLevel !== undefined) {
-      // One-byte header extension block (0xBEDE), one word: id/length, voice-activity bit + level, padding.
-      packet.writeUInt32BE(0xbede0001, 12);
-      packet.writeUInt32BE(((AUDIO_LEVEL_EXTENSION_ID << 4) << 24) | ((0x80 | audioLevel) << 16), 16);
-    }
-    payload.copy(packet, 12 + extensionBytes);
     return packet;
-  }
-
-  private advance(): void {
-    this.cursor++;
-    if (this.cursor === this.clip.packets.length) {
-      this.cursor = 0;
-      this.loop++;
-    }
-  }
-
-  private restartSegment(nowMs: number): void {
-    const { clockRate, packets } = this.clip;
-    this.segmentStartMs = nowMs;
-    this.segmentTs = this.tsBase + Math.round(((nowMs - this.epochMs) * clockRate) / 1000);
-    this.segmentStartOffset = packets[this.cursor]!.tsOffset;
-    this.loop = 0;
-  }
-
-  private nextKeyFrame(from: number): number {
-    const { packets } = this.clip;
-    for (let step = 0; step < packets.length; step++) {
-      const index = (from + step) % packets.length;
-      if (packets[index]!.keyFrameStart) return index;
-    }
-    return from;
   }
 }
 

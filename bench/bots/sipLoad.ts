@@ -6,6 +6,7 @@
 // clock, and the report compares them.
 import { createSocket, type Socket } from 'node:dgram';
 import { pathToFileURL } from 'node:url';
+import { ClipCursor, rtpPacket } from './clipCursor.js';
 import { isH264KeyFrameStart, type Clip } from './mediaClips.js';
 import { StreamCounter } from './RtpReceiver.js';
 
@@ -74,8 +75,6 @@ export interface LoadReport {
 }
 
 const TICK_MS = 5;
-/** After a stall a stream drops what is this late instead of bursting it. */
-const MAX_LATE_MS = 500;
 /** Bytes of the first slice NAL unit (header included) that identify a frame of the clip. */
 const FINGERPRINT_BYTES = 64;
 /** A−law sample magnitude (of 32767) above which the far end hears the speaker's tone. */
@@ -142,13 +141,7 @@ function indexFrames(clip: Clip): { frameOf: number[]; byFingerprint: Map<string
 /** A clip replayed in a loop in real time from one socket, with its own SSRC, sequence and timestamps. */
 class PacedStream {
   private sequence = Math.floor(Math.random() * 0x10000);
-  private readonly tsBase = Math.floor(Math.random() * 0x100000000);
-  private readonly startedMs = performance.now();
-  private segmentStartMs = 0;
-  private segmentTs = 0;
-  private segmentStartOffset = 0;
-  private cursor = 0;
-  private loop = 0;
+  private readonly cursor: ClipCursor;
   private lastFrameTs = -1;
   /** Each frame (video) or onset packet (audio) sent: clip frame index and epoch ms. */
   readonly sent: { frame: number; at: number; keyFrame: boolean }[] = [];
@@ -162,77 +155,31 @@ class PacedStream {
     private readonly onsetAt: (index: number) => boolean,
     private readonly loudAt: (index: number) => boolean,
   ) {
-    this.cursor = clip.kind === 'video' ? this.nextKeyFrame(0) : 0;
-    this.restartSegment(performance.now());
+    this.cursor = new ClipCursor(clip);
+    if (clip.kind === 'video') this.cursor.seekKeyFrame(performance.now());
+    else this.cursor.restart(performance.now());
   }
 
   keyFrameRequested(): void {
     if (this.clip.kind !== 'video') return;
-    this.cursor = this.nextKeyFrame(this.cursor);
-    this.restartSegment(performance.now());
+    this.cursor.seekKeyFrame(performance.now());
   }
 
   sendDue(nowMs: number): void {
-    const { packets, durationTs, clockRate } = this.clip;
-    for (;;) {
-      const packet = packets[this.cursor]!;
-      const elapsedTs = this.loop * durationTs + packet.tsOffset - this.segmentStartOffset;
-      const dueMs = this.segmentStartMs + (elapsedTs * 1000) / clockRate;
-      if (dueMs > nowMs) return;
-      if (nowMs - dueMs > MAX_LATE_MS) {
-        this.restartSegment(nowMs);
-        continue;
-      }
-      const timestamp = (this.segmentTs + elapsedTs) >>> 0;
+    for (let packet = this.cursor.nextDue(nowMs); packet; packet = this.cursor.nextDue(nowMs)) {
+      const { index, timestamp } = this.cursor;
       const at = epochMs();
       if (this.clip.kind === 'video' && timestamp !== this.lastFrameTs) {
         this.lastFrameTs = timestamp;
-        this.sent.push({ frame: this.frameOf[this.cursor]!, at, keyFrame: packet.keyFrameStart });
-      } else if (this.clip.kind === 'audio' && this.onsetAt(this.cursor)) {
-        this.sent.push({ frame: this.cursor, at, keyFrame: false });
+        this.sent.push({ frame: this.frameOf[index]!, at, keyFrame: packet.keyFrameStart });
+      } else if (this.clip.kind === 'audio' && this.onsetAt(index)) {
+        this.sent.push({ frame: index, at, keyFrame: false });
       }
-      this.socket.send(this.packetize(packet.payload, packet.marker, timestamp), this.target.port, this.target.ip);
-      this.cursor++;
-      if (this.cursor === packets.length) {
-        this.cursor = 0;
-        this.loop++;
-      }
+      const level = this.target.audioLevel ? (this.loudAt(index) ? LOUD_LEVEL : SILENT_LEVEL) : undefined;
+      this.socket.send(rtpPacket(packet.payload, packet.marker, this.target.payloadType, this.sequence, timestamp, this.target.ssrc, level), this.target.port, this.target.ip);
+      this.sequence = (this.sequence + 1) & 0xffff;
+      this.cursor.advance();
     }
-  }
-
-  private packetize(payload: Buffer, marker: boolean, timestamp: number): Buffer {
-    const extensionBytes = this.target.audioLevel ? 8 : 0;
-    const packet = Buffer.allocUnsafe(12 + extensionBytes + payload.length);
-    packet[0] = extensionBytes ? 0x90 : 0x80;
-    packet[1] = (marker ? 0x80 : 0) | this.target.payloadType;
-    packet.writeUInt16BE(this.sequence, 2);
-    this.sequence = (this.sequence + 1) & 0xffff;
-    packet.writeUInt32BE(timestamp, 4);
-    packet.writeUInt32BE(this.target.ssrc, 8);
-    if (extensionBytes) {
-      const level = this.loudAt(this.cursor) ? LOUD_LEVEL : SILENT_LEVEL;
-      packet.writeUInt32BE(0xbede0001, 12);
-      packet.writeUInt32BE(((1 << 4) << 24) | ((0x80 | level) << 16), 16);
-    }
-    payload.copy(packet, 12 + extensionBytes);
-    return packet;
-  }
-
-  private restartSegment(nowMs: number): void {
-    const { clockRate, packets } = this.clip;
-    this.segmentStartMs = nowMs;
-    this.segmentTs = this.tsBase + Math.round(((nowMs - this.startedMs) * clockRate) / 1000);
-    this.segmentStartOffset = packets[this.cursor]!.tsOffset;
-    this.loop = 0;
-  }
-
-  private nextKeyFrame(from: number): number {
-    const { packets } = this.clip;
-    for (let step = 0; step < packets.length; step++) {
-      const index = (from + step) % packets.length;
-      if (packets[index]!.keyFrameStart) return index;
-    }
-    return from;
   }
 }
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import ts from 'typescript';
 import type { LoadClips, LoadCommand, LoadEvent, LoadReport } from './sipLoad.js';
 
-const SOURCES = ['sipLoad.ts', 'mediaClips.ts', 'RtpReceiver.ts'];
+const SOURCES = ['sipLoad.ts', 'clipCursor.ts', 'mediaClips.ts', 'RtpReceiver.ts'];
 const STOP_TIMEOUT_MS = 5_000;
 
 export class SipLoadProcess {

@@ -8,8 +8,11 @@ import { payloadOffset } from '../src/media/rtp.js';
 import { crlf, listener, mediaTestScope, peerPortPair, recordingLogger, rtpOnly, SIP_PORTS, sfuConfig, until, type Received } from './media.js';
 
 
-/** A room terminal's offer: G.722/PCMA/PCMU and DTMF, H.264 Baseline mode 0 and mode 1, RTCP on port + 1. */
-function terminalOffer(audioPort: number, videoPort: number): string {
+/**
+ * A room terminal's offer: G.722/PCMA/PCMU and DTMF, H.264 Baseline mode 0 and mode 1 (or an older
+ * one's: mode 0 only), RTCP on port + 1.
+ */
+function terminalOffer(audioPort: number, videoPort: number, modeOne = true): string {
   return crlf([
     'v=0',
     'o=RoomKit 1706281010 0 IN IP4 127.0.0.1',
@@ -24,12 +27,11 @@ function terminalOffer(audioPort: number, videoPort: number): string {
     'a=fmtp:101 0-15',
     'a=ptime:20',
     'a=sendrecv',
-    `m=video ${videoPort} RTP/AVP 110 111`,
+    `m=video ${videoPort} RTP/AVP 110${modeOne ? ' 111' : ''}`,
     'b=AS:1024',
     'a=rtpmap:110 H264/90000',
     'a=fmtp:110 profile-level-id=42801f;max-br=1024',
-    'a=rtpmap:111 H264/90000',
-    'a=fmtp:111 profile-level-id=42801f;packetization-mode=1;max-br=1024',
+    ...(modeOne ? ['a=rtpmap:111 H264/90000', 'a=fmtp:111 profile-level-id=42801f;packetization-mode=1;max-br=1024'] : []),
     'a=rtcp-fb:* nack pli',
     'a=rtcp-fb:* ccm fir',
     'a=sendrecv',
@@ -53,7 +55,10 @@ function firstSps(packets: Received[]): number[] | undefined {
 describe('SipInbound', () => {
   const { cleanups, openSfu } = mediaTestScope();
 
-  it('forwards the terminal H.264 as it is and its PCMA as Opus, asks it for key frames, and notices its silence', async () => {
+  it.each([
+    { mode: 1, payloadType: 111, name: 'mode 1' },
+    { mode: 0, payloadType: 110, name: 'mode 0, an older terminal' },
+  ])('forwards the terminal H.264 ($name) as it is and its PCMA as Opus, asks it for key frames, and notices its silence', async ({ mode, payloadType }) => {
     const { logger } = recordingLogger();
     const sfu = await openSfu(logger);
     const router = (await sfu.openMeeting('cascade-in')).router;
@@ -65,24 +70,25 @@ describe('SipInbound', () => {
     const inbound = new SipInbound({ legId: 'terminal-1', router, listenIp: sfuConfig.listenIps[0]!, logger, mediaTimeoutS: 2, sipPorts: { address: '127.0.0.1', ports: SIP_PORTS } });
     cleanups.push(() => inbound.stop());
     const { audioPort, videoPort } = await inbound.allocate();
-    const negotiation = answerOffer(terminalOffer(terminalAudio.rtp.port, terminal.rtp.port), {
+    const negotiation = answerOffer(terminalOffer(terminalAudio.rtp.port, terminal.rtp.port, mode === 1), {
       address: '127.0.0.1',
       audio: { port: audioPort, codecs: ['G722', 'PCMA', 'PCMU'] },
       video: { port: videoPort },
     });
-    expect(negotiation.sdp).toContain(`m=video ${videoPort} RTP/AVP 111`);
+    expect(negotiation.sdp).toContain(`m=video ${videoPort} RTP/AVP ${payloadType}`);
     expect(negotiation.audio?.codec.name).toBe('PCMA');
     await inbound.start(negotiation);
     const [video, audio] = inbound.producers as [ms.Producer, ms.Producer];
     expect(video.rtpParameters.codecs[0]).toMatchObject({ mimeType: 'video/H264', parameters: { 'profile-level-id': '42e01f', 'packetization-mode': 1 } });
     expect(audio.rtpParameters.codecs[0]).toMatchObject({ mimeType: 'audio/opus', clockRate: 48000, channels: 2 });
 
-    // The terminal: Baseline level 2.2 H.264 in mode 1 and PCMA, in 20 ms packets.
+    // The terminal: Baseline level 2.2 H.264 in the mode negotiated (mode 0: one slice per packet) and PCMA, in 20 ms packets.
+    const modeZero = mode === 0 ? ['-x264-params', 'slice-max-size=1100', '-rtpflags', 'h264_mode0'] : [];
     const camera = new FfmpegProcess('terminal', [
       '-re', '-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=15',
       '-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=8000',
       '-map', '0:v', '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', 'baseline', '-level:v', '2.2',
-      '-pix_fmt', 'yuv420p', '-g', '15', '-payload_type', '111', '-f', 'rtp', `rtp://127.0.0.1:${videoPort}?rtcpport=${videoPort + 1}&pkt_size=1200`,
+      '-pix_fmt', 'yuv420p', '-g', '15', ...modeZero, '-payload_type', String(payloadType), '-f', 'rtp', `rtp://127.0.0.1:${videoPort}?rtcpport=${videoPort + 1}&pkt_size=1200`,
       '-map', '1:a', '-c:a', 'pcm_alaw', '-ar', '8000', '-ac', '1', '-payload_type', '8', '-f', 'rtp', `rtp://127.0.0.1:${audioPort}?rtcpport=${audioPort + 1}&pkt_size=172`,
     ], logger);
     cleanups.push(() => camera.stop(0));

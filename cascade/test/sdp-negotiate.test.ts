@@ -252,7 +252,7 @@ describe('488 Not Acceptable Here', () => {
     const { reasons, warning } = error as NoCommonCodecError;
     expect(reasons).toEqual(['m-line 0 (audio): no codec we take among G729/8000, G723/8000', 'm-line 1 (video): no codec we take among H263/90000']);
     expect(warning).toBe(
-      'audio Opus/48000/2, G.722, PCMA, PCMU and telephone-event; video H.264 packetization-mode=1 profile-level-id 42e01f, 4d001f, 640028 over RTP/AVP or RTP/AVPF (RTP or SDES-SRTP, AES_CM_128_HMAC_SHA1_80/32)',
+      'audio Opus/48000/2, G.722, PCMA, PCMU and telephone-event; video H.264 profile-level-id 42e01f, 4d001f, 640028, 42e01f mode 0 (packetization-mode 1 unless said) over RTP/AVP or RTP/AVPF (RTP or SDES-SRTP, AES_CM_128_HMAC_SHA1_80/32)',
     );
     expect(warning).not.toMatch(/"/);
   });
@@ -307,19 +307,29 @@ describe('hold and re-INVITE', () => {
   });
 });
 
+describe('H.264 packetization-mode 0', () => {
+  it('answers a terminal that offers only mode 0 in mode 0, and prefers mode 1 when both are offered', () => {
+    const legacy = crlf(['v=0', 'o=- 1 1 IN IP4 192.0.2.9', 's=-', 'c=IN IP4 192.0.2.9', 't=0 0', 'm=audio 6000 RTP/AVP 0', 'm=video 6002 RTP/AVP 109', 'a=rtpmap:109 H264/90000', 'a=fmtp:109 profile-level-id=42801e;max-mbps=40500']);
+    const answer = answerOffer(legacy, LOCAL);
+    expect(answer.video).toMatchObject({ payloadType: 109, codec: { localFmtp: 'profile-level-id=42801e;packetization-mode=0;level-asymmetry-allowed=1' } }); // its level: no asymmetry offered
+    expect(answerOffer(BARESIP_OFFER, LOCAL).video?.codec.parameters['packetization-mode']).toBe('1');
+    expect(answerOffer(POLYCOM_OFFER, LOCAL).video?.codec.parameters['packetization-mode']).toBe('1');
+  });
+});
+
 describe('createOffer and readAnswer', () => {
   it('offers audio with telephone-event and H.264 with feedback and bandwidth, SRTP when required', () => {
     expect(mediaSections(createOffer(LOCAL).sdp)).toMatchInlineSnapshot(`
       [
         "m=audio 40000 RTP/AVP 111 9 8 0 101 110 | a=rtpmap:111 opus/48000/2 | a=fmtp:111 useinbandfec=1 | a=rtpmap:9 G722/8000 | a=rtpmap:8 PCMA/8000 | a=rtpmap:0 PCMU/8000 | a=rtpmap:101 telephone-event/8000 | a=fmtp:101 0-15 | a=rtpmap:110 telephone-event/48000 | a=fmtp:110 0-15 | a=sendrecv",
-        "m=video 40002 RTP/AVP 96 97 98 | b=AS:2048 | a=rtpmap:96 H264/90000 | a=fmtp:96 profile-level-id=42e01f;packetization-mode=1;level-asymmetry-allowed=1 | a=rtcp-fb:96 nack | a=rtcp-fb:96 nack pli | a=rtcp-fb:96 ccm fir | a=rtpmap:97 H264/90000 | a=fmtp:97 profile-level-id=4d001f;packetization-mode=1;level-asymmetry-allowed=1 | a=rtcp-fb:97 nack | a=rtcp-fb:97 nack pli | a=rtcp-fb:97 ccm fir | a=rtpmap:98 H264/90000 | a=fmtp:98 profile-level-id=640028;packetization-mode=1;level-asymmetry-allowed=1 | a=rtcp-fb:98 nack | a=rtcp-fb:98 nack pli | a=rtcp-fb:98 ccm fir | a=sendrecv",
+        "m=video 40002 RTP/AVP 96 97 98 99 | b=AS:2048 | a=rtpmap:96 H264/90000 | a=fmtp:96 profile-level-id=42e01f;packetization-mode=1;level-asymmetry-allowed=1 | a=rtcp-fb:96 nack | a=rtcp-fb:96 nack pli | a=rtcp-fb:96 ccm fir | a=rtpmap:97 H264/90000 | a=fmtp:97 profile-level-id=4d001f;packetization-mode=1;level-asymmetry-allowed=1 | a=rtcp-fb:97 nack | a=rtcp-fb:97 nack pli | a=rtcp-fb:97 ccm fir | a=rtpmap:98 H264/90000 | a=fmtp:98 profile-level-id=640028;packetization-mode=1;level-asymmetry-allowed=1 | a=rtcp-fb:98 nack | a=rtcp-fb:98 nack pli | a=rtcp-fb:98 ccm fir | a=rtpmap:99 H264/90000 | a=fmtp:99 profile-level-id=42e01f;packetization-mode=0;level-asymmetry-allowed=1 | a=rtcp-fb:99 nack | a=rtcp-fb:99 nack pli | a=rtcp-fb:99 ccm fir | a=sendrecv",
       ]
     `);
     const secure = createOffer({ ...LOCAL, audio: { port: 40000, codecs: ['PCMA'] }, video: { port: 40002, h264ProfileLevelIds: ['42e01f'] }, srtp: 'required', rtcpMux: true });
     expect(mediaSections(secure.sdp.replace(/inline:[A-Za-z0-9+/]{40}/g, 'inline:KEY'))).toMatchInlineSnapshot(`
       [
         "m=audio 40000 RTP/SAVP 8 101 | a=rtpmap:8 PCMA/8000 | a=rtpmap:101 telephone-event/8000 | a=fmtp:101 0-15 | a=rtcp-mux | a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:KEY | a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:KEY | a=sendrecv",
-        "m=video 40002 RTP/SAVP 96 | b=AS:2048 | a=rtpmap:96 H264/90000 | a=fmtp:96 profile-level-id=42e01f;packetization-mode=1;level-asymmetry-allowed=1 | a=rtcp-fb:96 nack | a=rtcp-fb:96 nack pli | a=rtcp-fb:96 ccm fir | a=rtcp-mux | a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:KEY | a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:KEY | a=sendrecv",
+        "m=video 40002 RTP/SAVP 96 97 | b=AS:2048 | a=rtpmap:96 H264/90000 | a=fmtp:96 profile-level-id=42e01f;packetization-mode=1;level-asymmetry-allowed=1 | a=rtcp-fb:96 nack | a=rtcp-fb:96 nack pli | a=rtcp-fb:96 ccm fir | a=rtpmap:97 H264/90000 | a=fmtp:97 profile-level-id=42e01f;packetization-mode=0;level-asymmetry-allowed=1 | a=rtcp-fb:97 nack | a=rtcp-fb:97 nack pli | a=rtcp-fb:97 ccm fir | a=rtcp-mux | a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:KEY | a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:KEY | a=sendrecv",
       ]
     `);
     expect(parseSdp(secure.sdp)).toEqual(secure.session);
@@ -372,14 +382,21 @@ describe('createOffer and readAnswer', () => {
     expect(ours.video?.payloadType).toBe(97);
   });
 
+  it('takes an answer in H.264 packetization-mode 0 (older MCUs): Baseline only', () => {
+    const offer = createOffer(LOCAL);
+    const answer = crlf(['v=0', 'o=MCU 5 5 IN IP4 198.51.100.7', 's=-', 'c=IN IP4 198.51.100.7', 't=0 0', 'm=audio 20000 RTP/AVP 8', 'm=video 20002 RTP/AVP 99', 'a=rtpmap:99 H264/90000', 'a=fmtp:99 profile-level-id=42801f']);
+    const negotiation = readAnswer(offer, answer);
+    expect(negotiation.video).toMatchObject({ payloadType: 99, codec: { parameters: { 'profile-level-id': '42801f' }, localFmtp: 'profile-level-id=42e01f;packetization-mode=0;level-asymmetry-allowed=1' } });
+  });
+
   it('refuses answers that do not answer our offer', () => {
     const offer = createOffer(LOCAL);
     const answer = (media: string[]): string => crlf(['v=0', 'o=MCU 5 5 IN IP4 198.51.100.7', 's=-', 'c=IN IP4 198.51.100.7', 't=0 0', ...media]);
     const audio = ['m=audio 20000 RTP/AVP 8'];
     expect(() => readAnswer(offer, answer(audio))).toThrow(new SdpError('the answer has 1 m-lines; our offer has 2'));
     expect(() => readAnswer(offer, answer([...audio, 'm=video 20002 RTP/AVP 34']))).toThrow(new SdpError('m-line 1 (video) of the answer selects H263/90000, which we did not offer'));
-    expect(() => readAnswer(offer, answer([...audio, 'm=video 20002 RTP/AVP 96', 'a=rtpmap:96 H264/90000', 'a=fmtp:96 profile-level-id=42e01f']))).toThrow(
-      new SdpError('m-line 1 (video) of the answer selects H264/90000 (profile-level-id=42e01f), which we did not offer'),
+    expect(() => readAnswer(offer, answer([...audio, 'm=video 20002 RTP/AVP 97', 'a=rtpmap:97 H264/90000', 'a=fmtp:97 profile-level-id=4d001f']))).toThrow(
+      new SdpError('m-line 1 (video) of the answer selects H264/90000 (profile-level-id=4d001f), which we did not offer'), // Main in mode 0
     );
     expect(() => readAnswer(offer, answer([...audio, 'm=video 20002 RTP/SAVP 96']))).toThrow(new SdpError('m-line 1 (video) of the answer is RTP/SAVP; we offered RTP/AVP'));
     expect(() => readAnswer(offer, answer(['m=audio 0 RTP/AVP 8', 'm=video 0 RTP/AVP 96']))).toThrow(NoCommonCodecError);

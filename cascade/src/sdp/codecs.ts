@@ -8,6 +8,8 @@ export interface LocalCodec {
   payloadType: number;
   fmtp?: string;
   h264?: ProfileLevelId;
+  /** H.264 only: 1 (FU-A, STAP-A; what browsers and mediasoup use) or 0 (one NAL unit per packet). */
+  packetizationMode?: 0 | 1;
   /** How the 488 Warning names it. */
   label: string;
 }
@@ -35,25 +37,34 @@ export function audioCodecs(local: LocalMedia): LocalCodec[] {
   return (local.audio?.codecs ?? DEFAULT_AUDIO_CODECS).map((name) => AUDIO_CODECS[name]);
 }
 
+/**
+ * Our H.264 payloads: every profile in packetization-mode 1, in our order of preference, then the
+ * Baseline ones again in mode 0 for older terminals and MCUs that take nothing else (we receive
+ * mode 0 through ffmpeg and send it with single-NAL slices).
+ */
 export function videoCodecs(local: LocalMedia): LocalCodec[] {
-  return (local.video?.h264ProfileLevelIds ?? DEFAULT_H264_PROFILE_LEVEL_IDS).map((profileLevelId, index) => {
-    const h264 = parseProfileLevelId(profileLevelId);
-    if (!h264) throw new RangeError(`"${profileLevelId}" is not an H.264 profile-level-id we know`);
-    return {
-      rtpmap: { encodingName: 'H264', clockRate: 90000 },
-      payloadType: FIRST_VIDEO_PAYLOAD_TYPE + index,
-      fmtp: h264Fmtp(profileLevelId.toLowerCase()),
-      h264,
-      label: profileLevelId.toLowerCase(),
-    };
+  const profiles = (local.video?.h264ProfileLevelIds ?? DEFAULT_H264_PROFILE_LEVEL_IDS).map((text) => {
+    const h264 = parseProfileLevelId(text);
+    if (!h264) throw new RangeError(`"${text}" is not an H.264 profile-level-id we know`);
+    return { profileLevelId: text.toLowerCase(), h264 };
   });
+  const baseline = profiles.filter(({ h264 }) => h264.profile === 'baseline' || h264.profile === 'constrained-baseline');
+  const variants = [...profiles.map((profile) => ({ ...profile, mode: 1 as const })), ...baseline.map((profile) => ({ ...profile, mode: 0 as const }))];
+  return variants.map(({ profileLevelId, h264, mode }, index) => ({
+    rtpmap: { encodingName: 'H264', clockRate: 90000 },
+    payloadType: FIRST_VIDEO_PAYLOAD_TYPE + index,
+    fmtp: h264Fmtp(profileLevelId, mode),
+    h264,
+    packetizationMode: mode,
+    label: mode === 1 ? profileLevelId : `${profileLevelId} mode 0`,
+  }));
 }
 
-function h264Fmtp(profileLevelId: string): string {
-  return `profile-level-id=${profileLevelId};packetization-mode=1;level-asymmetry-allowed=1`;
+function h264Fmtp(profileLevelId: string, packetizationMode: 0 | 1): string {
+  return `profile-level-id=${profileLevelId};packetization-mode=${packetizationMode};level-asymmetry-allowed=1`;
 }
 
-/** Whether a peer's payload type is this codec (H.264: packetization-mode 1 in a profile we have). */
+/** Whether a peer's payload type is this codec (H.264: its packetization mode, in a profile we have). */
 export function isLocalCodec(codec: LocalCodec, payload: Payload): boolean {
   const remote = codecOf(payload);
   if (!remote || remote.encodingName.toLowerCase() !== codec.rtpmap.encodingName.toLowerCase() || remote.clockRate !== codec.rtpmap.clockRate) return false;
@@ -61,7 +72,7 @@ export function isLocalCodec(codec: LocalCodec, payload: Payload): boolean {
   if (codec.rtpmap.encodingName !== 'opus' && (remote.channels ?? 1) !== (codec.rtpmap.channels ?? 1)) return false;
   if (!codec.h264) return true;
   const parameters = fmtpParameters(payload.fmtp);
-  if ((parameters.get('packetization-mode') ?? '0') !== '1') return false;
+  if ((parameters.get('packetization-mode') ?? '0') !== String(codec.packetizationMode ?? 1)) return false;
   const offered = parseProfileLevelId(parameters.get('profile-level-id'));
   return offered !== undefined && sameH264Profile(offered, codec.h264);
 }
@@ -76,7 +87,7 @@ export function answerFmtp(codec: LocalCodec, payload: Payload): string | undefi
   const offeredText = parameters.get('profile-level-id');
   const offered = parseProfileLevelId(offeredText);
   if (!offeredText || !offered) return codec.fmtp;
-  return h264Fmtp(answerProfileLevelId(offered, codec.h264, parameters.get('level-asymmetry-allowed') === '1'));
+  return h264Fmtp(answerProfileLevelId(offered, codec.h264, parameters.get('level-asymmetry-allowed') === '1'), codec.packetizationMode ?? 1);
 }
 
 export function isTelephoneEvent(payload: Payload): boolean {
@@ -96,7 +107,7 @@ export function describeSupport(local: LocalMedia): string {
     const events = local.audio.telephoneEvent === false ? '' : ' and telephone-event';
     parts.push(`audio ${audioCodecs(local).map(({ label }) => label).join(', ')}${events}`);
   }
-  if (local.video) parts.push(`video H.264 packetization-mode=1 profile-level-id ${videoCodecs(local).map(({ label }) => label).join(', ')}`);
+  if (local.video) parts.push(`video H.264 profile-level-id ${videoCodecs(local).map(({ label }) => label).join(', ')} (packetization-mode 1 unless said)`);
   const srtp = { off: 'plain RTP', optional: 'RTP or SDES-SRTP', required: 'SDES-SRTP only' }[local.srtp ?? 'optional'];
   return `${parts.join('; ') || 'no media'} over RTP/AVP or RTP/AVPF (${srtp}, AES_CM_128_HMAC_SHA1_80/32)`;
 }
