@@ -47,6 +47,25 @@ describe('SIP dial-in', () => {
     await expect.poll(() => liveFfmpegCount(), { timeout: 10_000 }).toBe(0); // the leg's ffmpegs went with it
   }, 60_000);
 
+  it.each([
+    { scenario: 'invite-avpf.xml', name: '县视频会议室', kinds: ['audio', 'video'] },
+    { scenario: 'invite-audio-only.xml', name: '乙镇电话', kinds: ['audio'] },
+  ])('takes other offer shapes ($scenario): the site joins with what it offered, and leaves on BYE', async ({ scenario, name, kinds }) => {
+    const chair = await joined('sip-shapes', 'chair-unit', 'chair');
+    const joinedEvents = collect(chair, 'participantJoined');
+    const leftEvents = collect(chair, 'participantLeft');
+    const number = server().store.meetings.get('sip-shapes')!.number;
+    const { port } = server().sip!.local('udp');
+    const sipp = runSipp(scenario, ['-s', String(number), `127.0.0.1:${port}`, '-p', '0', '-mp', '46920']);
+    await expect.poll(() => joinedEvents.find(({ participant }) => participant.name === name), { timeout: 15_000 }).toBeTruthy();
+    const { participant } = joinedEvents.find(({ participant }) => participant.name === name)!;
+    expect(participant.producers.map((producer) => producer.kind).sort()).toEqual(kinds);
+    const result = await sipp.result;
+    expect(result.code, result.errors || result.output).toBe(0); // the answer's m-lines were what the scenario checks
+    await expect.poll(() => leftEvents.some(({ participantId }) => participantId === participant.id), { timeout: 10_000 }).toBe(true);
+    await expect.poll(() => liveFfmpegCount(), { timeout: 10_000 }).toBe(0);
+  }, 60_000);
+
   it('refuses a number that leads nowhere, an ended meeting and a terminal that is not invited', async () => {
     const caller = await SipUserAgent.start({ transports: [{ protocol: 'udp', port: 0 }], logger });
     try {
