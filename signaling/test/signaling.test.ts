@@ -47,6 +47,11 @@ describe('HTTP', () => {
       participants: 0,
       pipes: 0,
       placement: {},
+      sip: {
+        listen: { udp: expect.objectContaining({ host: '127.0.0.1', port: expect.any(Number) }), tcp: expect.objectContaining({ host: '127.0.0.1', port: expect.any(Number) }) },
+        legs: 0,
+        registration: null,
+      },
     });
   });
 
