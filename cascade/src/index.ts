@@ -74,7 +74,7 @@ export {
   type IvrSessionOptions,
   type MeetingLookup,
 } from './ivr/IvrSession.js';
-export { endpointForUri, SipTransport, type SipEndpoint, type SipListen, type SipProtocol, type SipTransportOptions } from './transport/SipTransport.js';
+export { endpointForUri, SipTransport, type SipEndpoint, type SipListen, type SipProtocol, type SipTlsOptions, type SipTransportOptions } from './transport/SipTransport.js';
 export { DEFAULT_SIP_TIMERS, type SipTimers } from './transaction/SipTimers.js';
 export { newBranch, TransactionLayer } from './transaction/TransactionLayer.js';
 export { ClientTransaction } from './transaction/ClientTransaction.js';

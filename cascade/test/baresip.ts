@@ -18,6 +18,8 @@ export interface BaresipOptions {
   dial?: string;
   /** Answers incoming calls at once. */
   autoAnswer?: boolean;
+  /** More config lines, e.g. `sip_cafile <pem>` for TLS. */
+  config?: string[];
 }
 
 export interface Baresip {
@@ -57,6 +59,7 @@ export function startBaresip(options: BaresipOptions): Baresip {
       'avcodec_h264enc libx264',
       'avcodec_h264dec h264',
       'rtp_stats yes',
+      ...(options.config ?? []),
       '',
     ].join('\n'),
   );

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +41,8 @@ export interface ServerConfig {
     mediaAddress: string | null;
     /** REGISTER with this registrar (the provincial SIP platform), so calls to our address reach us. */
     registrar: SipRegistrarConfig | null;
+    /** SIP over TLS: listening (with our certificate) and calling sips: / transport=tls peers. */
+    tls: SipTlsConfig;
   };
   recordings: {
     /** Recording files and their manifests; null: `DATA_DIR/recordings`. */
@@ -103,6 +106,42 @@ function sipRegistrar(env: Env): SipRegistrarConfig | null {
   return { uri, username: env.SIP_USERNAME, password: env.SIP_PASSWORD, expires: integer(env, 'SIP_REGISTER_EXPIRES', 3600, 60, 86_400) };
 }
 
+export interface SipTlsConfig {
+  /** Where TLS listens on SIP_HOST; -1 when we have no certificate (we can still call TLS peers). */
+  port: number;
+  /** PEM contents (read from SIP_TLS_CERT / SIP_TLS_KEY / SIP_TLS_CA at start). */
+  cert: string | null;
+  key: string | null;
+  ca: string | null;
+  /** Check the certificate of the peers we call (SIP_TLS_VERIFY, default on). */
+  verifyPeer: boolean;
+}
+
+function readPem(env: Env, name: string): string | null {
+  const path = env[name];
+  if (!path) return null;
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new Error(`${name}=${path} cannot be read (${(error as Error).message}): give the path of a PEM file`);
+  }
+}
+
+function sipTls(env: Env): SipTlsConfig {
+  const cert = readPem(env, 'SIP_TLS_CERT');
+  const key = readPem(env, 'SIP_TLS_KEY');
+  if (!cert !== !key) throw new Error('SIP over TLS needs both SIP_TLS_CERT and SIP_TLS_KEY (PEM files of our certificate and its key)');
+  const verify = (env.SIP_TLS_VERIFY ?? '1').trim().toLowerCase();
+  if (!['0', '1', 'true', 'false'].includes(verify)) throw new Error(`SIP_TLS_VERIFY=${env.SIP_TLS_VERIFY} is invalid: expected 1 or 0`);
+  return {
+    port: cert ? integer(env, 'SIP_TLS_PORT', 5061, 0, 65535) : -1,
+    cert,
+    key,
+    ca: readPem(env, 'SIP_TLS_CA'),
+    verifyPeer: verify === '1' || verify === 'true',
+  };
+}
+
 function sipProtocols(raw: string | undefined): ('udp' | 'tcp')[] {
   if (!raw) return ['udp', 'tcp'];
   const protocols = raw.split(',').map((part) => part.trim().toLowerCase());
@@ -143,6 +182,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
       protocols: sipProtocols(env.SIP_TRANSPORTS),
       mediaAddress: env.SIP_MEDIA_ADDRESS || null,
       registrar: sipRegistrar(env),
+      tls: sipTls(env),
     },
     recordings: {
       dir: env.RECORDINGS_DIR ? resolve(env.RECORDINGS_DIR) : null,

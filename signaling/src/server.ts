@@ -135,6 +135,7 @@ export async function startServer(overrides?: DeepPartial<ServerConfig>): Promis
             protocols: config.sip.protocols,
             mediaAddress: config.sip.mediaAddress ?? undefined,
             registrar: config.sip.registrar ?? undefined,
+            tls: config.sip.tls,
           },
           { store, sfu, roster, listenIp: config.sfu.listenIps[0]!, logger: logger.child({ component: 'sip' }) },
         )
@@ -154,7 +155,7 @@ export async function startServer(overrides?: DeepPartial<ServerConfig>): Promis
       /** SIP: where it listens, the legs up now, the registration with the platform's registrar. */
       sip: sip
         ? {
-            listen: Object.fromEntries(config.sip.protocols.map((protocol) => [protocol, sip!.local(protocol)])),
+            listen: Object.fromEntries([...config.sip.protocols, ...(config.sip.tls.port >= 0 ? ['tls' as const] : [])].map((protocol) => [protocol, sip!.local(protocol)])),
             legs: sip.legCount,
             registration: sip.registrationState,
           }

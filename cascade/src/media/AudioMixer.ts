@@ -152,11 +152,15 @@ export class AudioMixer {
     this.socket.send(slot.rewriter.rewrite(packet, ssrcOf(packet)), this.ffmpeg.inputPorts[slotIndex]!, LOOPBACK);
   }
 
-  /** Silence in every input where no source sent for a while, paced by the clock so inputs keep real time. */
+  /**
+   * Silence, paced by the clock so inputs keep real time: at once in an input without a source (amix
+   * waits for every input, so a lagging empty one would delay the whole mix), and in an input whose
+   * source sent nothing for FILL_AFTER_MS (its packets may just be late).
+   */
   private fillSilence(): void {
     const now = Date.now();
     this.slots.forEach((slot, index) => {
-      if (now - slot.filledUntil < FILL_AFTER_MS) return;
+      if (now - slot.filledUntil < (slot.consumer ? FILL_AFTER_MS : 0)) return;
       while (slot.filledUntil + FRAME_MS <= now) {
         slot.filledUntil += FRAME_MS;
         this.socket.send(slot.rewriter.synthesize(OPUS_SILENCE, 48 * FRAME_MS), this.ffmpeg.inputPorts[index]!, LOOPBACK);

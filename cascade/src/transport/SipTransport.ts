@@ -1,9 +1,10 @@
-// SIP over UDP and TCP (RFC 3261 §18): listening sockets, TCP connections reused in both
-// directions and closed when idle, responses routed per Via (RFC 3581 received/rport), and input
-// that is not SIP logged and dropped without disturbing anything else.
+// SIP over UDP, TCP and TLS (RFC 3261 §18, §26.2): listening sockets, TCP/TLS connections reused in
+// both directions and closed when idle, responses routed per Via (RFC 3581 received/rport), and
+// input that is not SIP logged and dropped without disturbing anything else.
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
+import tls from 'node:tls';
 import type { Logger } from 'pino';
 import { SipParseError } from '../sip/errors.js';
 import { formatVia, parseVia } from '../sip/headers.js';
@@ -12,14 +13,25 @@ import { DEFAULT_SIP_PARSE_LIMITS, parseSipDatagram, SipStreamParser, type SipPa
 import { serializeSipMessage } from '../sip/serialize.js';
 import type { SipUri } from '../sip/uri.js';
 
-export type SipProtocol = 'udp' | 'tcp';
+export type SipProtocol = 'udp' | 'tcp' | 'tls';
 
 export interface SipListen {
   protocol: SipProtocol;
   /** Default 127.0.0.1. */
   host?: string;
-  /** Default 5060; 0 takes a free port. */
+  /** Default 5060 (5061 for TLS); 0 takes a free port. */
   port?: number;
+}
+
+/** Our certificate (to listen on TLS) and how the peers' certificates are checked (to connect). */
+export interface SipTlsOptions {
+  /** PEM; needed to listen on TLS. */
+  key?: string | Buffer;
+  cert?: string | Buffer;
+  /** PEM certificates of the CAs peers' certificates must chain to (default: the system's). */
+  ca?: string | Buffer | (string | Buffer)[];
+  /** Check the peer's certificate and name when we connect (default true). */
+  verifyPeer?: boolean;
 }
 
 /** Where a message came from or goes to. */
@@ -31,9 +43,11 @@ export interface SipEndpoint {
 
 export interface SipTransportOptions {
   logger: Logger;
-  /** A TCP connection with no traffic for this long is closed (default 120 s). */
+  /** A TCP or TLS connection with no traffic for this long is closed (default 120 s). */
   tcpIdleMs?: number;
   limits?: SipParseLimits;
+  /** TLS: our certificate and key (listening), the CAs we trust (connecting). */
+  tls?: SipTlsOptions;
 }
 
 export interface SipTransportEvents {
@@ -43,9 +57,10 @@ export interface SipTransportEvents {
 /** A UDP datagram above this risks IP fragmentation (RFC 3261 §18.1.1); we log it. */
 const MAX_UDP_BYTES = 1300;
 const DEFAULT_PORT = 5060;
+const DEFAULT_TLS_PORT = 5061;
 
 interface TcpConnection {
-  socket: net.Socket;
+  socket: net.Socket | tls.TLSSocket;
   parser: SipStreamParser;
   idle?: NodeJS.Timeout;
   ready: Promise<void>;
@@ -54,8 +69,14 @@ interface TcpConnection {
 /** The place to send a request for `uri` (its host, port and transport parameter). */
 export function endpointForUri(uri: SipUri, fallback: SipProtocol = 'udp'): SipEndpoint {
   const transport = uri.params['transport']?.toLowerCase();
-  const protocol: SipProtocol = transport === 'tcp' ? 'tcp' : transport === 'udp' ? 'udp' : fallback;
-  return { protocol, address: uri.params['maddr'] ?? uri.host, port: uri.port ?? DEFAULT_PORT };
+  const protocol: SipProtocol =
+    uri.scheme === 'sips' || transport === 'tls' ? 'tls' : transport === 'tcp' ? 'tcp' : transport === 'udp' ? 'udp' : fallback;
+  return { protocol, address: uri.params['maddr'] ?? uri.host, port: uri.port ?? (protocol === 'tls' ? DEFAULT_TLS_PORT : DEFAULT_PORT) };
+}
+
+/** TCP and TLS: responses go back on the connection, nothing is retransmitted (RFC 3261 §17.1.1.2). */
+export function isReliable(protocol: SipProtocol): boolean {
+  return protocol !== 'udp';
 }
 
 export function endpointKey({ protocol, address, port }: SipEndpoint): string {
@@ -66,8 +87,10 @@ export class SipTransport extends EventEmitter<SipTransportEvents> {
   readonly #logger: Logger;
   readonly #limits: SipParseLimits;
   readonly #tcpIdleMs: number;
+  readonly #tls: SipTlsOptions;
   #udp?: dgram.Socket;
   #tcpServer?: net.Server;
+  #tlsServer?: tls.Server;
   readonly #connections = new Map<string, TcpConnection>();
   readonly #local = new Map<SipProtocol, { host: string; port: number }>();
   #closed = false;
@@ -77,6 +100,7 @@ export class SipTransport extends EventEmitter<SipTransportEvents> {
     this.#logger = options.logger;
     this.#limits = options.limits ?? DEFAULT_SIP_PARSE_LIMITS;
     this.#tcpIdleMs = options.tcpIdleMs ?? 120_000;
+    this.#tls = options.tls ?? {};
   }
 
   static async listen(listens: readonly SipListen[], options: SipTransportOptions): Promise<SipTransport> {
@@ -84,8 +108,10 @@ export class SipTransport extends EventEmitter<SipTransportEvents> {
     const transport = new SipTransport(options);
     try {
       for (const listen of listens) {
-        if (listen.protocol === 'udp') await transport.#listenUdp(listen.host ?? '127.0.0.1', listen.port ?? DEFAULT_PORT);
-        else await transport.#listenTcp(listen.host ?? '127.0.0.1', listen.port ?? DEFAULT_PORT);
+        const host = listen.host ?? '127.0.0.1';
+        if (listen.protocol === 'udp') await transport.#listenUdp(host, listen.port ?? DEFAULT_PORT);
+        else if (listen.protocol === 'tcp') await transport.#listenTcp(host, listen.port ?? DEFAULT_PORT);
+        else await transport.#listenTls(host, listen.port ?? DEFAULT_TLS_PORT);
       }
     } catch (error) {
       transport.close();
@@ -102,7 +128,7 @@ export class SipTransport extends EventEmitter<SipTransportEvents> {
   }
 
   get defaultProtocol(): SipProtocol {
-    return this.#local.has('udp') ? 'udp' : 'tcp';
+    return this.#local.has('udp') ? 'udp' : this.#local.has('tcp') ? 'tcp' : 'tls';
   }
 
   supports(protocol: SipProtocol): boolean {
@@ -127,6 +153,7 @@ export class SipTransport extends EventEmitter<SipTransportEvents> {
     this.#closed = true;
     this.#udp?.close();
     this.#tcpServer?.close();
+    this.#tlsServer?.close();
     for (const connection of this.#connections.values()) {
       clearTimeout(connection.idle);
       connection.socket.destroy();
@@ -155,10 +182,19 @@ export class SipTransport extends EventEmitter<SipTransportEvents> {
   }
 
   #connect(destination: SipEndpoint): TcpConnection {
-    const socket = net.connect({ host: destination.address, port: destination.port });
+    const secure = destination.protocol === 'tls';
+    const socket = secure
+      ? tls.connect({
+          host: destination.address,
+          port: destination.port,
+          ...(net.isIP(destination.address) ? {} : { servername: destination.address }),
+          ...(this.#tls.ca ? { ca: this.#tls.ca } : {}),
+          rejectUnauthorized: this.#tls.verifyPeer ?? true,
+        })
+      : net.connect({ host: destination.address, port: destination.port });
     const connection = this.#adopt(socket, destination);
     connection.ready = new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
+      socket.once(secure ? 'secureConnect' : 'connect', resolve);
       socket.once('error', reject);
     });
     connection.ready.catch(() => {});
@@ -189,7 +225,24 @@ export class SipTransport extends EventEmitter<SipTransportEvents> {
     this.#logger.info({ protocol: 'tcp', host, port: address.port }, 'SIP listening');
   }
 
-  #adopt(socket: net.Socket, remote: SipEndpoint): TcpConnection {
+  async #listenTls(host: string, port: number): Promise<void> {
+    const { key, cert } = this.#tls;
+    if (!key || !cert) throw new Error('SIP over TLS needs a certificate and its key (SipTransportOptions.tls.cert and .key)');
+    const server = tls.createServer({ key, cert }, (socket) => {
+      const remote: SipEndpoint = { protocol: 'tls', address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
+      const connection = this.#adopt(socket, remote);
+      connection.ready = Promise.resolve();
+    });
+    server.on('error', (error) => this.#logger.error({ err: error }, 'SIP TLS server error'));
+    server.on('tlsClientError', (error) => this.#logger.warn({ err: error.message }, 'a SIP TLS handshake failed'));
+    await bound(server, (done) => server.listen(port, host, done));
+    this.#tlsServer = server;
+    const address = server.address() as net.AddressInfo;
+    this.#local.set('tls', { host, port: address.port });
+    this.#logger.info({ protocol: 'tls', host, port: address.port }, 'SIP listening');
+  }
+
+  #adopt(socket: net.Socket | tls.TLSSocket, remote: SipEndpoint): TcpConnection {
     const key = endpointKey(remote);
     const parser = new SipStreamParser(this.#limits);
     const connection: TcpConnection = { socket, parser, ready: Promise.resolve() };
@@ -286,7 +339,7 @@ function markReceived(request: SipRequest, source: SipEndpoint): void {
 }
 
 function responseDestination(response: SipResponse, source: SipEndpoint): SipEndpoint {
-  if (source.protocol === 'tcp') return source;
+  if (isReliable(source.protocol)) return source;
   const top = response.headers.get('Via');
   if (top === undefined) return source;
   const via = parseVia(top);

@@ -9,7 +9,7 @@ import type { ClientTransaction } from '../transaction/ClientTransaction.js';
 import type { ServerTransaction } from '../transaction/ServerTransaction.js';
 import { DEFAULT_SIP_TIMERS, type SipTimers } from '../transaction/SipTimers.js';
 import { TransactionLayer } from '../transaction/TransactionLayer.js';
-import { SipTransport, type SipEndpoint, type SipListen, type SipProtocol } from '../transport/SipTransport.js';
+import { SipTransport, type SipEndpoint, type SipListen, type SipProtocol, type SipTlsOptions } from '../transport/SipTransport.js';
 import { IncomingCall } from './IncomingCall.js';
 import { KeepAlive, sendOptions } from './KeepAlive.js';
 import { localResponse, placeCall, type InviteOptions } from './placeCall.js';
@@ -33,6 +33,8 @@ export interface SipUserAgentOptions {
   /** An INVITE the application neither accepts nor rejects in time is refused with 480 (default 120 s). */
   answerTimeoutMs?: number;
   tcpIdleMs?: number;
+  /** SIP over TLS: our certificate (to listen on `tls`) and the CAs peers' certificates chain to. */
+  tls?: SipTlsOptions;
 }
 
 export type InviteHandler = (incoming: IncomingCall) => void | Promise<void>;
@@ -74,7 +76,7 @@ export class SipUserAgent {
       contact: (protocol, user = contactUser) => {
         const local = transport.local(protocol);
         const host = options.advertisedHost ?? local.host;
-        const uri: SipUri = { scheme: 'sip', user, host, port: local.port, params: local.protocol === 'tcp' ? { transport: 'tcp' } : {}, headers: {} };
+        const uri: SipUri = { scheme: 'sip', user, host, port: local.port, params: local.protocol === 'udp' ? {} : { transport: local.protocol }, headers: {} };
         return `<${formatSipUri(uri)}>`;
       },
       send: (request, destination, onResponse) => sendAndWait(layer, request, destination, onResponse),
@@ -88,6 +90,7 @@ export class SipUserAgent {
     const transport = await SipTransport.listen(options.transports ?? [{ protocol: 'udp', host: '127.0.0.1', port: 5060 }], {
       logger: options.logger,
       tcpIdleMs: options.tcpIdleMs,
+      ...(options.tls ? { tls: options.tls } : {}),
     });
     return new SipUserAgent(transport, options);
   }

@@ -26,7 +26,7 @@ import {
   VideoSwitchPool,
 } from '@cityconf/cascade';
 import type { ListenIp, Meeting, Sfu } from '@cityconf/sfu';
-import type { SipRegistrarConfig } from '../config.js';
+import type { SipRegistrarConfig, SipTlsConfig } from '../config.js';
 import { ProtocolError } from '../errors.js';
 import type { MediaMemberIdentity } from '../governance/MediaMember.js';
 import { meetingRoleFor } from '../governance/roles.js';
@@ -49,6 +49,8 @@ export interface SipGatewayOptions {
   mediaAddress?: string;
   /** REGISTER with this registrar and keep the binding fresh. */
   registrar?: SipRegistrarConfig;
+  /** SIP over TLS: listen on `port` (with cert and key), and call sips: / transport=tls peers. */
+  tls?: SipTlsConfig;
 }
 
 /** The registration with the SIP platform, for /healthz. */
@@ -112,8 +114,15 @@ export class SipGateway extends EventEmitter<SipLegControlEvents> implements Sip
   }
 
   static async start(options: SipGatewayOptions, deps: SipGatewayDeps): Promise<SipGateway> {
+    const { tls } = options;
     const ua = await SipUserAgent.start({
-      transports: options.protocols.map((protocol) => ({ protocol, host: options.host, port: options.port })),
+      transports: [
+        ...options.protocols.map((protocol) => ({ protocol, host: options.host, port: options.port })),
+        ...(tls && tls.port >= 0 ? [{ protocol: 'tls' as const, host: options.host, port: tls.port }] : []),
+      ],
+      ...(tls
+        ? { tls: { ...(tls.cert && tls.key ? { cert: tls.cert, key: tls.key } : {}), ...(tls.ca ? { ca: tls.ca } : {}), verifyPeer: tls.verifyPeer } }
+        : {}),
       logger: deps.logger,
       userAgent: 'cityconf',
       ...(options.host === '0.0.0.0' && options.mediaAddress ? { advertisedHost: options.mediaAddress } : {}),
