@@ -120,9 +120,9 @@ describe('SipUserAgent on the wire', () => {
     expect(options).toMatch(/;received=127\.0\.0\.1;rport=\d+/);
   });
 
-  it('sends SIP and SDP that tshark decodes without malformed packets or warnings', async () => {
+  it('sends SIP and SDP that tshark decodes without malformed packets or warnings (answering a call and placing one)', async () => {
     const port = await freePort();
-    await startAnswering(port);
+    const ua = await startAnswering(port);
     const directory = await mkdtemp(join(tmpdir(), 'sip-capture-'));
     const capture = join(directory, 'ua.pcapng');
     try {
@@ -136,6 +136,14 @@ describe('SipUserAgent on the wire', () => {
       const sippPort = await freePort();
       const result = await runSipp('invite-two-h264.xml', [`127.0.0.1:${port}`, '-s', '52718390', '-p', String(sippPort), '-mp', String(await freePort())]).result;
       expect(result.code, result.output).toBe(0);
+      // Our offer, with digest credentials, to an MCU (sipp as UAS).
+      const mcuPort = await freePort();
+      const mcu = runSipp('mcu-answer.xml', ['-p', String(mcuPort), '-mp', String(await freePort()), '-set', 'user', 'county', '-set', 'password', 's3cret']);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const call = await ua.invite(`sip:mcu@127.0.0.1:${mcuPort}`, createOffer(LOCAL).sdp, { credentials: { username: 'county', password: 's3cret' } });
+      await call.sendDtmf('1');
+      await call.hangup();
+      expect((await mcu.result).code).toBe(0);
       await new Promise((resolve) => setTimeout(resolve, 300));
       const stopped = new Promise((resolve) => tshark.once('close', resolve));
       tshark.kill('SIGINT');
@@ -147,7 +155,9 @@ describe('SipUserAgent on the wire', () => {
       expect(lines.some((line) => line.includes('200 OK'))).toBe(true);
       expect(lines.some((line) => line.includes('100 Trying'))).toBe(true);
       const withSdp = await decode(`udp.srcport == ${port} && sdp.media`);
-      expect(withSdp.stdout.trim()).not.toBe('');
+      expect(withSdp.stdout.trim().split('\n').length).toBeGreaterThanOrEqual(2); // our answer and our offer
+      const invites = await decode(`udp.srcport == ${port} && sip.Method == "INVITE" && sip.auth`);
+      expect(invites.stdout.trim()).not.toBe('');
       const bad = await decode(`udp.srcport == ${port} && (_ws.malformed || _ws.expert.severity >= warning)`);
       expect(bad.stdout.trim()).toBe('');
     } finally {
