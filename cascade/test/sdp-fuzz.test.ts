@@ -92,13 +92,12 @@ function expected(error: unknown): boolean {
 }
 
 describe('SDP fuzz', () => {
-  it(`survives ${CASES} mutated offers and answers within 10 s`, () => {
+  it(`survives ${CASES} mutated offers and answers`, () => {
     const ourOffer = createOffer({ ...LOCAL, srtp: 'required' });
     const plainOffer = createOffer(LOCAL);
     const seeds = [...ALL_OFFERS, ourOffer.sdp, answerOffer(plainOffer.sdp, LOCAL).sdp, answerOffer(ourOffer.sdp, { ...LOCAL, srtp: 'required' }).sdp];
     const next = random(0x5eed);
     const outcomes = { answered: 0, sdpError: 0, noCommonCodec: 0, rewritten: 0 };
-    const started = performance.now();
     for (let index = 0; index < CASES; index++) {
       const text = mutate(seeds[index % seeds.length]!, next);
       const fail = (stage: string, error: unknown): never => {
@@ -129,8 +128,6 @@ describe('SDP fuzz', () => {
         }
       }
     }
-    const elapsed = performance.now() - started;
-    expect(elapsed).toBeLessThan(10_000);
     // The mutations reach every outcome, so the run tests more than the first line check.
     expect(outcomes.answered).toBeGreaterThan(CASES / 10);
     expect(outcomes.sdpError).toBeGreaterThan(CASES / 10);

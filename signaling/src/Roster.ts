@@ -105,6 +105,10 @@ export class Roster implements LiveMeetings {
     if (record && record.state !== 'ended') this.deps.store.meetings.update(meetingId, { state: 'ended', endedAt: this.now() });
   }
 
+  async meetingChanged(meetingId: string, by: string): Promise<void> {
+    await this.meetings.get(meetingId)?.operatorChanged(by);
+  }
+
   removeParticipant(meetingId: string, participantId: string, by: string): boolean {
     const member = this.meetings.get(meetingId)?.members.get(participantId);
     if (!member || member.hidden) return false;

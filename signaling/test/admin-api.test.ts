@@ -32,6 +32,7 @@ class FakeLiveMeetings implements LiveMeetings {
   endMeeting(meetingId: string): void {
     this.ended.push(meetingId);
   }
+  async meetingChanged(): Promise<void> {}
   removeParticipant(meetingId: string, participantId: string): boolean {
     const list = this.present.get(meetingId) ?? [];
     if (!list.some((participant) => participant.id === participantId)) return false;

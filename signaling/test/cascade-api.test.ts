@@ -21,7 +21,12 @@ import type { SipLegControl, SipLegControlEvents } from '../src/sip/SipLegContro
 import { openSqliteStore, type Store } from '../src/store/index.js';
 
 const auth: AuthConfig = { apiKey: 'testkey', apiSecret: 'cascade-api-test-secret-0123456789abcdef' };
-const noLiveMeetings: LiveMeetings = { participants: () => [], endMeeting: () => undefined, removeParticipant: () => false };
+const noLiveMeetings: LiveMeetings = {
+  participants: () => [],
+  endMeeting: () => undefined,
+  meetingChanged: async () => undefined,
+  removeParticipant: () => false,
+};
 
 /** The SIP side as the API sees it: legs are made up on dial, busy sites and `refusals` refused as the gateway does. */
 class FakeSipLegs extends EventEmitter<SipLegControlEvents> implements SipLegControl {

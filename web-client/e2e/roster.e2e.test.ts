@@ -73,11 +73,16 @@ describe('roster', () => {
     await expect.poll(async () => (await memberIds(page)).length).toBe(3);
   }, 30_000);
 
-  it('shows a raised hand in the others’ rosters', async () => {
+  it('shows a raised hand and a muted microphone in the others’ rosters', async () => {
     const page = county.page;
     await town.page.getByTestId('toggle-hand').click();
     const row = page.locator(`[data-testid="roster-member"][data-participant-id="${town.id}"]`);
     await expect.poll(() => row.getAttribute('data-hand-raised'), { timeout: 5_000 }).toBe('true');
+    // Mic status for tests and screen readers: the town mutes itself.
+    expect(await row.getAttribute('data-mic')).toBe('on');
+    await town.page.getByTestId('toggle-microphone').click();
+    await expect.poll(() => row.getAttribute('data-mic'), { timeout: 5_000 }).toBe('off');
+    expect(await row.getByRole('img', { name: /^麦克风已静音/ }).count()).toBe(1);
     expect(await group(page, '甲县').getAttribute('data-hands')).toBe('1');
     await page.getByTestId('roster-hands-only').click();
     await expect.poll(() => memberIds(page)).toEqual([town.id]);

@@ -2,6 +2,7 @@
 // transport), the chosen participants in the chosen grid, with their names, in real Chromium.
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEV_OPERATOR_API_KEY } from '../../signaling/src/config.js';
 import { BrowserMeeting, JOIN_TIMEOUT_MS, inboundStats, remoteVideoPlayback, tileLocator, waitForMediaFrom, type Attendee } from './harness.js';
 
 const SCREENSHOTS = new URL('../../test-results/screenshots/', import.meta.url).pathname;
@@ -61,4 +62,22 @@ describe('wall mode', () => {
     expect(await page.getByTestId('participant-tile').count()).toBe(3);
     await page.close();
   }, 60_000);
+
+  it('says the meeting was ended for everyone, and what to do next', async () => {
+    const jwt = await meeting.token({ identity: 'command-centre-3', name: '指挥中心大屏三', hidden: true });
+    const { page } = await meeting.openPath('wall-ended', `/wall/${meeting.room}?token=${jwt}`);
+    await page.waitForFunction(() => window.__cityconf?.state().phase === 'joined', undefined, { timeout: JOIN_TIMEOUT_MS });
+    const response = await fetch(`${meeting.server.url}/api/meetings/${meeting.room}/end`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${DEV_OPERATOR_API_KEY}` },
+    });
+    expect(response.status).toBe(200);
+    const ended = page.getByTestId('wall-ended');
+    await ended.waitFor({ timeout: 10_000 });
+    expect(await ended.getAttribute('data-reason')).toBe('meetingEnded');
+    expect(await ended.textContent()).toContain('会议已由主持人结束');
+    expect(await page.getByTestId('wall-next-step').textContent()).toContain('本次会议已结束');
+    expect(await page.getByTestId('rejoin-button').count()).toBe(0);
+    expect(meeting.pageErrors).toEqual([]);
+  }, 30_000);
 });

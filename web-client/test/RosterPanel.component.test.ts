@@ -77,6 +77,11 @@ describe('RosterPanel', () => {
     const raised = screen.getAllByTestId('roster-member').find((element) => element.dataset.participantId === 'party')!;
     expect(raised.dataset.handRaised).toBe('true');
     expect(within(raised).getByRole('img', { name: /已举手/ })).toBeTruthy();
+    // Mic and camera status for tests and screen readers, not only as icons.
+    expect(raised.dataset.mic).toBe('on');
+    expect(raised.dataset.camera).toBe('off');
+    expect(within(raised).getByRole('img', { name: /^麦克风已开启/ })).toBeTruthy();
+    expect(within(raised).getByRole('img', { name: /^摄像头已关闭/ })).toBeTruthy();
   });
 
   it('collapses and expands a unit', async () => {
@@ -120,12 +125,18 @@ describe('RosterPanel', () => {
     expect(onClose).toHaveBeenCalledOnce();
   });
 
-  it('follows participants joining and leaving', async () => {
+  it('follows participants joining, leaving and muting', async () => {
     const { rerender } = renderRoster();
     await rerender({ participants: [...participants.slice(1), participant('town', '丁镇', '丙县/丁镇')] });
     await waitFor(() => expect(memberIds().sort()).toEqual(['emergency', 'party', 'town']));
     expect(screen.getByTestId('roster-online').dataset.count).toBe('3');
     expect(groups().map(({ key, online }) => [key, online])).toEqual([['丙县', '2'], ['丙县/丁镇', '1'], ['甲县', '1'], ['甲县/乙镇', '1']]);
+
+    const muted = { ...participants[1]!, media: [{ producerId: 'party-mic', kind: 'audio' as const, source: 'microphone' as const, paused: true, track: null }] };
+    await rerender({ participants: [participants[0]!, muted] });
+    const row = (): HTMLElement => screen.getAllByTestId('roster-member').find((element) => element.dataset.participantId === 'party')!;
+    await waitFor(() => expect(row().dataset.mic).toBe('off'));
+    expect(within(row()).getByRole('img', { name: /^麦克风已静音/ })).toBeTruthy();
   });
 
   describe('with the meeting’s unit directory', () => {
@@ -172,6 +183,37 @@ describe('RosterPanel', () => {
       expect(groups().map((group) => group.key)).toEqual(['示范市', '示范市/甲县', '\u0000other']);
       expect(memberIds()).toEqual(['county-a', 'town-1', 'unit:town-2', 'ops']);
       expect(screen.queryAllByTestId('unit-menu-button')).toHaveLength(0);
+    });
+
+    it('counts invited units: the header equals the root group, and a search leaves every count alone', async () => {
+      const laptop = { ...participant('town-1-laptop', '一镇', undefined), unitId: 'town-1' };
+      renderRoster({
+        participants: [participant('county-a', '甲县', undefined), participant('town-1', '一镇', undefined), laptop],
+        // The chair's own unit is not invited: it is listed but not counted.
+        self: { id: 'chair', identity: 'city', unitId: 'city', role: 'chair', name: '示范市', isAdmin: false, handRaised: false, attributes: {} },
+        directory,
+      });
+      const counts = (): Array<[string, string | undefined, string | undefined]> => [
+        ['header', screen.getByTestId('roster-online').dataset.count, screen.getByTestId('roster-online').dataset.total],
+        ...screen.getAllByTestId('roster-group').map((element): [string, string | undefined, string | undefined] => [element.dataset.key ?? '', element.dataset.online, element.dataset.listed]),
+      ];
+      // Two devices of 一镇 count once: 2 of the 3 invited units are online, everywhere.
+      expect(counts()).toEqual([
+        ['header', '2', '3'],
+        ['示范市', '2', '3'],
+        ['示范市/甲县', '2', '3'],
+      ]);
+      expect(screen.getByTestId('roster-online').textContent).toContain('在线 2 / 3');
+      expect(groups()[0]!.text).toContain('在线 2 / 3');
+      expect(memberIds()).toContain('chair');
+
+      await fireEvent.input(screen.getByTestId('roster-search'), { target: { value: '二镇' } });
+      expect(memberIds()).toEqual(['unit:town-2']);
+      expect(counts()).toEqual([
+        ['header', '2', '3'],
+        ['示范市', '2', '3'],
+        ['示范市/甲县', '2', '3'],
+      ]);
     });
 
     it('gives chairs a keyboard-operable menu of unit actions', async () => {

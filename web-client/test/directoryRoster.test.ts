@@ -1,6 +1,6 @@
 import type { MeetingDirectory } from '@cityconf/signaling/protocol';
 import { describe, expect, it } from 'vitest';
-import { directoryRoster, invitedOnline, offlineUnitRowId } from '../src/lib/directoryRoster';
+import { directoryRoster, offlineUnitRowId } from '../src/lib/directoryRoster';
 import { buildRoster, rosterRows, type RosterMember } from '../src/lib/roster';
 
 const directory: MeetingDirectory = {
@@ -43,13 +43,25 @@ describe('directoryRoster', () => {
     ]);
   });
 
-  it('counts online and listed rows per group', () => {
-    const { members, groupOrder } = directoryRoster(directory, online);
-    const root = buildRoster(members, groupOrder);
+  it('counts invited units per group: the chair’s own unit, not invited, does not count', () => {
+    const { members, groupOrder, countedUnits } = directoryRoster(directory, online);
+    const root = buildRoster(members, groupOrder, countedUnits);
     const city = root.groups[0]!;
-    expect({ online: city.online, listed: city.listed }).toEqual({ online: 3, listed: 6 });
+    expect({ online: city.online, listed: city.listed }).toEqual({ online: 2, listed: 5 });
     const countyB = city.groups.find((group) => group.name === '乙县')!;
     expect({ online: countyB.online, listed: countyB.listed }).toEqual({ online: 1, listed: 3 });
+    // The header (在线 x / y) is the root: invited units with someone in the meeting, of all invited.
+    expect({ online: root.online, listed: root.listed }).toEqual({ online: 2, listed: 5 });
+  });
+
+  it('counts a unit joined from several devices once', () => {
+    const devices = [...online, member('p-b2-laptop', 'town-b2'), member('p-b2-phone', 'town-b2')];
+    const { members, groupOrder, countedUnits } = directoryRoster(directory, devices);
+    const root = buildRoster(members, groupOrder, countedUnits);
+    const countyB = root.groups[0]!.groups.find((group) => group.name === '乙县')!;
+    expect(countyB.members.filter((row) => row.unitId === 'town-b2')).toHaveLength(3);
+    expect({ online: countyB.online, listed: countyB.listed }).toEqual({ online: 1, listed: 3 });
+    expect({ online: root.online, listed: root.listed }).toEqual({ online: 2, listed: 5 });
   });
 
   it('puts a raised hand first, then those online', () => {
@@ -59,15 +71,12 @@ describe('directoryRoster', () => {
     expect(countyB.handsRaised).toBe(1);
   });
 
-  it('counts invited units online for the header (在线 x / y)', () => {
-    expect(invitedOnline(directory, new Set(['city-office', 'town-b2', 'county-a']))).toEqual({ online: 2, invited: 5 });
-  });
-
   it('lists feeds in their own group after the directory’s, never as invited units', () => {
     const feed = member('feed-drone-1', 'feed:drone-1', { unit: ['无人机与视频源'], feed: true });
-    const { members, groupOrder } = directoryRoster(directory, [...online, feed]);
-    const root = buildRoster(members, groupOrder);
+    const { members, groupOrder, countedUnits } = directoryRoster(directory, [...online, feed]);
+    const root = buildRoster(members, groupOrder, countedUnits);
     expect(root.groups.map((group) => group.key)).toEqual(['示范市', '无人机与视频源', '\u0000other']);
+    expect({ online: root.groups[1]!.online, listed: root.groups[1]!.listed }).toEqual({ online: 0, listed: 0 });
     expect(root.groups[1]!.members.map((row) => ({ id: row.id, online: row.online }))).toEqual([{ id: 'feed-drone-1', online: undefined }]);
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadPinyinInitials } from '../src/lib/pinyinInitials';
 import {
   buildRoster,
+  filterRoster,
   memoizeInitials,
   OTHER_GROUP_KEY,
   rosterRows,
@@ -67,6 +68,34 @@ describe('buildRoster', () => {
     expect(group(root, '市直部门').handsRaised).toBe(0);
   });
 
+  it('counts units, not devices: a unit on several devices counts once', () => {
+    const devices = [
+      member('b-laptop', '乙镇人民政府', '甲县/乙镇人民政府', { unitId: 'town-b' }),
+      member('b-phone', '乙镇人民政府', '甲县/乙镇人民政府', { unitId: 'town-b', handRaised: true }),
+      member('b-room', '乙镇人民政府', '甲县/乙镇人民政府', { unitId: 'town-b', handRaised: true }),
+      member('a', '甲县人民政府', '甲县/甲县人民政府', { unitId: 'county-a' }),
+    ];
+    const tree = buildRoster(devices);
+    expect(group(tree, '甲县/乙镇人民政府').members).toHaveLength(3);
+    expect(group(tree, '甲县/乙镇人民政府')).toMatchObject({ online: 1, listed: 1, handsRaised: 1 });
+    expect(tree).toMatchObject({ online: 2, listed: 2, handsRaised: 1 });
+  });
+
+  it('counts only the given units, online when any of their members is', () => {
+    const rows = [
+      member('chair', '市政府办公室', '市直部门/市政府办公室', { unitId: 'city-office' }),
+      member('a', '甲县人民政府', '甲县/甲县人民政府', { unitId: 'county-a' }),
+      member('unit:town-b', '乙镇人民政府', '甲县/乙镇人民政府', { unitId: 'town-b', online: false }),
+      member('feed', '无人机 1', '无人机与视频源', { unitId: 'feed:1', feed: true }),
+    ];
+    const tree = buildRoster(rows, new Map(), new Set(['county-a', 'town-b']));
+    expect(tree).toMatchObject({ online: 1, listed: 2 });
+    expect(group(tree, '市直部门')).toMatchObject({ online: 0, listed: 0 });
+    expect(group(tree, '甲县')).toMatchObject({ online: 1, listed: 2 });
+    // Without a list, every unit present counts, but a feed is never a unit.
+    expect(buildRoster(rows)).toMatchObject({ online: 2, listed: 3 });
+  });
+
   it('puts raised hands first within a group', () => {
     const town = group(root, '甲县/乙镇人民政府');
     expect(town.members.map((m) => m.id)).toEqual(['b', 'c']);
@@ -91,6 +120,17 @@ describe('rosterRows', () => {
     expect(collapsed.map((row) => row.key)).not.toContain('m:a');
     expect(collapsed.find((row) => row.key === 'g:甲县')).toMatchObject({ expanded: false });
     expect(rosterRows(root, new Set(['甲县']), true)).toHaveLength(all.length);
+  });
+});
+
+describe('filterRoster', () => {
+  it('keeps the matches and the groups above them, with the whole roster’s counts', () => {
+    const root = buildRoster(members);
+    const found = filterRoster(root, new Set(searchRoster(members, '乙镇')));
+    expect(rosterRows(found, new Set()).map((row) => row.key)).toEqual(['g:甲县', 'g:甲县/乙镇人民政府', 'm:b', 'm:c']);
+    expect(found).toMatchObject({ online: 6, listed: 6, handsRaised: 1 });
+    expect(group(found, '甲县')).toMatchObject({ online: 3, listed: 3 });
+    expect(filterRoster(root, new Set()).groups).toEqual([]);
   });
 });
 

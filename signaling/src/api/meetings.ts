@@ -176,13 +176,13 @@ export function meetingRoutes(api: ApiContext): Route[] {
     route({
       method: 'PATCH',
       path: '/api/meetings/{id}',
-      summary: 'Change a meeting that has not ended',
+      summary: 'Change a meeting that has not ended (a running meeting takes up settings, main venue and invitations at once)',
       tag: TAG,
       access: 'operator',
       params: idParams,
       body: updateMeetingBody,
       responses: { 200: { description: 'the changed meeting', schema: meetingSchema } },
-      handle: ({ params, body }) => {
+      handle: async ({ params, body, principal }) => {
         const meeting = getMeeting(store, params.id);
         refuseEnded(meeting, 'change it');
         const { invite: _invite, settings, startsAt, endsAt, chairUnitId, coChairUnitIds, mainVenueUnitId, observerUnitIds, ...rest } = body;
@@ -197,6 +197,7 @@ export function meetingRoutes(api: ApiContext): Route[] {
           ...resolveMeetingUnits(directoryOf(store), meeting, body),
           settings: { ...meeting.settings, ...settings },
         });
+        await live.meetingChanged(meeting.id, principalName(principal));
         return json(updated);
       },
     }),

@@ -108,13 +108,30 @@ export class LiveMeeting {
     return this.record.id;
   }
 
-  /** Reloads the record (the admin API may have changed it); the directory follows. */
+  /**
+   * Reloads the record (the admin API may have changed it): the directory follows, and so do the
+   * control state (settings, main venue, roll-call order of the invited units) and everyone's copy.
+   */
   refresh(): void {
     const stored = this.deps.store.meetings.get(this.id);
     if (!stored) return;
-    const unitsChanged = meetingUnitIds(stored).join() !== meetingUnitIds(this.record).join();
+    const previous = this.record;
     this.record = stored;
-    if (unitsChanged) this.directoryCache = undefined; // rebuilt on the next join, not on every one
+    if (meetingUnitIds(stored).join() !== meetingUnitIds(previous).join()) this.directoryCache = undefined; // rebuilt on the next join
+    // An ad-hoc meeting's order is built by joins: only an invitation replaces it.
+    const invitationChanged = stored.invitedUnitIds.length > 0 && stored.invitedUnitIds.join() !== previous.invitedUnitIds.join();
+    const changed = this.control.update({
+      settings: stored.settings,
+      mainVenueUnitId: stored.mainVenueUnitId,
+      rollCallOrder: invitationChanged ? stored.invitedUnitIds : undefined,
+    });
+    if (changed) this.announceControl();
+  }
+
+  /** The operator changed the stored meeting: applies it live and pauses microphones no longer allowed. */
+  async operatorChanged(by: string): Promise<void> {
+    this.refresh();
+    await this.enforceMicPolicy(by);
   }
 
   summary(): MeetingSummary {
@@ -269,13 +286,13 @@ export class LiveMeeting {
   async setAllowSelfUnmute(actor: Actor, allowed: boolean): Promise<void> {
     this.authorize(actor, 'setAllowSelfUnmute');
     if (this.control.setAllowSelfUnmute(allowed)) this.settingsChanged();
-    await this.enforceMicPolicy(actor);
+    await this.enforceMicPolicy(actor.name);
   }
 
   async setFloorMode(actor: Actor, mode: FloorMode): Promise<void> {
     this.authorize(actor, 'setFloorMode');
     if (this.control.setFloorMode(mode)) this.settingsChanged();
-    await this.enforceMicPolicy(actor);
+    await this.enforceMicPolicy(actor.name);
   }
 
   setLocked(actor: Actor, locked: boolean): void {
@@ -402,12 +419,12 @@ export class LiveMeeting {
   }
 
   /** After a policy change, pauses every microphone that is no longer allowed. */
-  private async enforceMicPolicy(actor: Actor): Promise<void> {
+  private async enforceMicPolicy(by: string): Promise<void> {
     await Promise.all(
       this.visibleMembers()
         .filter((member) => !this.micAllowed(member))
         .map(async (member) => {
-          if (await member.pauseSource('microphone')) member.notice('muted', actor.name);
+          if (await member.pauseSource('microphone')) member.notice('muted', by);
         }),
     );
   }

@@ -12,6 +12,12 @@ export interface LiveMeetings {
    * the record goes to state 'ended'. `by` names who ended it, for the logs.
    */
   endMeeting(meetingId: string, by: string): void;
+  /**
+   * The admin API changed the stored meeting: if it runs here, its settings, main venue and
+   * invitations (the roll-call order) apply at once, everyone gets controlChanged, and microphones
+   * the new settings no longer allow are paused. `by` names who changed it.
+   */
+  meetingChanged(meetingId: string, by: string): Promise<void>;
   /** Removes one participant (sessionEnded REMOVED). False if no such participant is in the meeting. */
   removeParticipant(meetingId: string, participantId: string, by: string): boolean;
 }

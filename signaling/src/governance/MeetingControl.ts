@@ -25,14 +25,14 @@ export interface MeetingControlInit {
 export class MeetingControl {
   private version = 0;
   private settings: MeetingSettings;
-  private readonly mainVenueUnitId: string | null;
+  private mainVenueUnitId: string | null;
   private readonly floor = new Set<string>();
   /** Floor granted only because the unit is being called: revoked when the call moves on. */
   private rollCallFloor: string | null = null;
   private readonly hands = new Map<string, RaisedHand>();
   private broadcastUnitId: string | null = null;
   private currentCall: string | null = null;
-  private readonly rollCallOrder: string[];
+  private rollCallOrder: string[];
   private readonly rollCallStatus = new Map<string, RollCallStatus>();
 
   constructor(init: MeetingControlInit) {
@@ -95,6 +95,21 @@ export class MeetingControl {
   }
 
   // ---- settings ---------------------------------------------------------------------------------
+
+  /**
+   * Takes up what the operator changed in the stored meeting: its settings, its main venue and,
+   * if given, a new roll-call order (units called already keep their status).
+   */
+  update(change: { settings: MeetingSettings; mainVenueUnitId: string | null; rollCallOrder?: string[] }): boolean {
+    const { settings, mainVenueUnitId, rollCallOrder } = change;
+    const settingsChanged = (Object.keys(settings) as (keyof MeetingSettings)[]).some((key) => this.settings[key] !== settings[key]);
+    const orderChanged = rollCallOrder !== undefined && rollCallOrder.join() !== this.rollCallOrder.join();
+    if (!settingsChanged && !orderChanged && mainVenueUnitId === this.mainVenueUnitId) return false;
+    this.settings = { ...settings };
+    this.mainVenueUnitId = mainVenueUnitId;
+    if (rollCallOrder) this.rollCallOrder = [...rollCallOrder];
+    return this.changed();
+  }
 
   setLocked(locked: boolean): boolean {
     if (this.settings.locked === locked) return false;

@@ -9,6 +9,8 @@ export interface DirectoryRoster {
   members: RosterMember[];
   /** Group key → directory position, so that groups keep the directory's order. */
   groupOrder: Map<string, number>;
+  /** The units the roster counts (在线 x / y): the invited units of the directory. */
+  countedUnits: Set<string>;
 }
 
 /** Offline rows' ids: `unit:<unitId>`. */
@@ -66,11 +68,5 @@ export function directoryRoster(directory: MeetingDirectory, online: readonly Ro
       cameraOn: false,
     });
   }
-  return { members, groupOrder };
-}
-
-/** 在线 x / y: invited units with someone in the meeting, and all invited units. */
-export function invitedOnline(directory: MeetingDirectory, onlineUnitIds: ReadonlySet<string>): { online: number; invited: number } {
-  const invited = directory.invitedUnitIds;
-  return { online: invited.filter((unitId) => onlineUnitIds.has(unitId)).length, invited: invited.length };
+  return { members, groupOrder, countedUnits: new Set(directory.invitedUnitIds) };
 }

@@ -1,7 +1,7 @@
 // The roster (参会单位): everyone in the meeting grouped as a tree by their unit path
 // (`attributes.unit`, e.g. `甲县/乙镇人民政府`, or the meeting's unit directory: directoryRoster.ts),
-// with counts per group, search by name or pinyin initials, and the flat list of visible rows the
-// virtualised panel draws. Pure: no DOM, no Svelte.
+// with counts of units per group, search by name or pinyin initials, and the flat list of visible
+// rows the virtualised panel draws. Pure: no DOM, no Svelte.
 
 export interface RosterMember {
   id: string;
@@ -35,10 +35,11 @@ export interface RosterGroup {
   depth: number;
   groups: RosterGroup[];
   members: RosterMember[];
-  /** Members online in this group and all below it. */
+  /** Counted units in this group and all below it with at least one member online. */
   online: number;
-  /** Rows in this group and all below it, online or not (invited units of the directory included). */
+  /** Counted units in this group and all below it, online or not. */
   listed: number;
+  /** Units in this group and all below it with a hand raised. */
   handsRaised: number;
 }
 
@@ -65,8 +66,16 @@ const collator = new Intl.Collator('zh-Hans-CN', { numeric: true });
  * Builds the unit tree. Groups sort by `groupOrder` (directory order), else by name, the "other"
  * group last; within a group, raised hands come first so the chair sees them without scrolling,
  * then those online, then by directory order or name.
+ *
+ * Counts are of units, not rows: several devices of one unit count once. `countedUnits` (a
+ * directory's invited units) says which units count; without it every unit present does. Feeds are
+ * never units.
  */
-export function buildRoster(members: readonly RosterMember[], groupOrder: ReadonlyMap<string, number> = new Map()): RosterGroup {
+export function buildRoster(
+  members: readonly RosterMember[],
+  groupOrder: ReadonlyMap<string, number> = new Map(),
+  countedUnits?: ReadonlySet<string>,
+): RosterGroup {
   const root = newGroup('', null, 0);
   const byKey = new Map<string, RosterGroup>();
   for (const member of members) {
@@ -83,7 +92,12 @@ export function buildRoster(members: readonly RosterMember[], groupOrder: Readon
     }
     group.members.push(member);
   }
-  finish(root, groupOrder);
+  const unitOf = (member: RosterMember): string | null => {
+    if (member.feed) return null;
+    const unit = member.unitId ?? member.id;
+    return !countedUnits || countedUnits.has(unit) ? unit : null;
+  };
+  finish(root, groupOrder, unitOf);
   return root;
 }
 
@@ -103,14 +117,21 @@ function child(parent: RosterGroup, byKey: Map<string, RosterGroup>, key: string
 
 const isOnline = (member: RosterMember): boolean => member.online !== false;
 
-/** Sorts and counts bottom-up. */
-function finish(group: RosterGroup, groupOrder: ReadonlyMap<string, number>): void {
-  group.online = 0;
-  group.listed = group.members.length;
-  group.handsRaised = 0;
+interface UnitTally {
+  listed: Set<string>;
+  online: Set<string>;
+  handsRaised: Set<string>;
+}
+
+/** Sorts and counts units bottom-up. */
+function finish(group: RosterGroup, groupOrder: ReadonlyMap<string, number>, unitOf: (member: RosterMember) => string | null): UnitTally {
+  const tally: UnitTally = { listed: new Set(), online: new Set(), handsRaised: new Set() };
   for (const member of group.members) {
-    if (member.handRaised) group.handsRaised++;
-    if (isOnline(member)) group.online++;
+    if (member.handRaised) tally.handsRaised.add(member.unitId ?? member.id);
+    const unit = unitOf(member);
+    if (unit === null) continue;
+    tally.listed.add(unit);
+    if (isOnline(member)) tally.online.add(unit);
   }
   group.members.sort(
     (a, b) =>
@@ -120,15 +141,28 @@ function finish(group: RosterGroup, groupOrder: ReadonlyMap<string, number>): vo
       collator.compare(a.name, b.name),
   );
   for (const sub of group.groups) {
-    finish(sub, groupOrder);
-    group.online += sub.online;
-    group.listed += sub.listed;
-    group.handsRaised += sub.handsRaised;
+    const below = finish(sub, groupOrder, unitOf);
+    for (const unit of below.listed) tally.listed.add(unit);
+    for (const unit of below.online) tally.online.add(unit);
+    for (const unit of below.handsRaised) tally.handsRaised.add(unit);
   }
   group.groups.sort((a, b) => {
     if (a.name === null || b.name === null) return a.name === null ? 1 : -1;
     return (groupOrder.get(a.key) ?? Infinity) - (groupOrder.get(b.key) ?? Infinity) || collator.compare(a.name, b.name);
   });
+  group.listed = tally.listed.size;
+  group.online = tally.online.size;
+  group.handsRaised = tally.handsRaised.size;
+  return tally;
+}
+
+/**
+ * The tree cut down to `shown` (a search's matches) and the groups above them. Each group keeps
+ * the counts of the whole roster: searching changes the rows, not the numbers.
+ */
+export function filterRoster(group: RosterGroup, shown: ReadonlySet<RosterMember>): RosterGroup {
+  const groups = group.groups.map((sub) => filterRoster(sub, shown)).filter((sub) => sub.members.length > 0 || sub.groups.length > 0);
+  return { ...group, groups, members: group.members.filter((member) => shown.has(member)) };
 }
 
 /** Caches `initialsOf` per text: names and units repeat across every roster snapshot. */
