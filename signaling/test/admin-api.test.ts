@@ -315,6 +315,21 @@ describe('units', () => {
     expect(count()).toBe(before);
   });
 
+  it('refuses a GBK file (what Excel in China saves as "CSV"), naming the first line that is not UTF-8, and changes nothing', async () => {
+    const before = count();
+    // 某某市 and 甲县 in GBK.
+    const gbk = Buffer.concat([
+      Buffer.from('id,name,level,parent_id\n'),
+      Buffer.from([0x63, 0x2c, 0xc4, 0xb3, 0xc4, 0xb3, 0xca, 0xd0, 0x2c, 0x63, 0x69, 0x74, 0x79, 0x2c, 0x0a]), // c,某某市,city,
+      Buffer.from([0x6b, 0x2c, 0xbc, 0xd7, 0xcf, 0xd8, 0x2c, 0x63, 0x6f, 0x75, 0x6e, 0x74, 0x79, 0x2c, 0x63, 0x0a]), // k,甲县,county,c
+    ]);
+    const reply = await call('POST', '/api/units/import', { ...op, raw: gbk, contentType: 'text/csv' });
+    expect(reply.status).toBe(400);
+    expect(reply.json.error.message).toContain('CSV UTF-8');
+    expect(reply.json.error.issues).toEqual([{ row: 2, field: '', message: 'not UTF-8 text' }]);
+    expect(count()).toBe(before);
+  });
+
   it('imports JSON in merge mode, and replaces the directory in replace mode', async () => {
     const added = [{ id: 'hq', name: '市指挥中心', level: 'department', parentId: city.id }];
     const merged = await call('POST', '/api/units/import?mode=merge', { ...op, body: added });

@@ -17,7 +17,7 @@ export const API_ERROR_STATUS = {
 
 export type ApiErrorCode = keyof typeof API_ERROR_STATUS;
 
-/** One problem in a request body or an imported file; `row` is the 1-based data row of an import. */
+/** One problem in a request body or an imported file; `row` is the line of the file (the CSV header is line 1). */
 export interface ApiIssue {
   row?: number;
   field?: string;

@@ -51,9 +51,32 @@ export function decodeBody(raw: Buffer, type: string, accepted: readonly BodyKin
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
   } catch {
-    throw new ApiError('BAD_REQUEST', 'the body is not valid UTF-8: save the file as UTF-8 (Excel: "CSV UTF-8")');
+    const line = firstBadUtf8Line(raw);
+    throw new ApiError(
+      'BAD_REQUEST',
+      `the body is not valid UTF-8 (from line ${line}; GBK, as Excel saves "CSV" in China?): save the file as UTF-8 (Excel: "CSV UTF-8")`,
+      [{ row: line, field: '', message: 'not UTF-8 text' }],
+    );
   }
   return kind === 'csv' ? { kind, value: text } : { kind, value: parseJson(text) };
+}
+
+/** The 1-based line of the first byte sequence that is not UTF-8. */
+function firstBadUtf8Line(raw: Buffer): number {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let line = 1;
+  let start = 0;
+  for (let index = 0; index <= raw.length; index++) {
+    if (index < raw.length && raw[index] !== 0x0a) continue;
+    try {
+      decoder.decode(raw.subarray(start, index));
+    } catch {
+      return line;
+    }
+    line++;
+    start = index + 1;
+  }
+  return line;
 }
 
 function kindOf(type: string): BodyKind | undefined {
