@@ -141,7 +141,19 @@ afterAll(async () => {
 });
 
 describe('authorization', () => {
-  type Credential = 'none' | 'wrongKey' | 'operatorKey' | 'operatorSession' | 'unitSession' | 'terminalSession' | 'chairToken' | 'participantToken';
+  type Credential =
+    | 'none'
+    | 'wrongKey'
+    | 'operatorKey'
+    | 'operatorSession'
+    | 'unitSession'
+    | 'terminalSession'
+    | 'chairToken'
+    | 'cochairToken'
+    | 'operatorToken'
+    | 'participantToken'
+    | 'observerToken'
+    | 'terminalToken';
   const tokens = {} as Record<Credential, string | undefined>;
   let meeting: MeetingRecord;
 
@@ -155,15 +167,29 @@ describe('authorization', () => {
     tokens.terminalSession = await login('town-terminal');
     tokens.chairToken = await mintToken(auth, { room: meeting.id, identity: city.id, name: city.name, role: 'chair', unitId: city.id });
     tokens.participantToken = await mintToken(auth, { room: meeting.id, identity: town.id, name: town.name, role: 'participant' });
+    tokens.cochairToken = await mintToken(auth, { room: meeting.id, identity: county.id, name: county.name, role: 'cochair', unitId: county.id });
+    tokens.operatorToken = await mintToken(auth, { room: meeting.id, identity: 'ops', name: '管理员', role: 'operator' });
+    tokens.observerToken = await mintToken(auth, { room: meeting.id, identity: otherTown.id, name: otherTown.name, role: 'observer', unitId: otherTown.id });
+    tokens.terminalToken = await mintToken(auth, { room: meeting.id, identity: `${town.id}-room`, name: town.name, role: 'terminal', unitId: town.id });
   });
 
   // What an operator gets is the route's own answer (404 for unknown ids, 400 for empty bodies);
   // the others get refused before the route runs.
-  const operatorOnly = (ok: number) => ({ none: 401, wrongKey: 401, operatorKey: ok, operatorSession: ok, unitSession: 403, terminalSession: 403, chairToken: 401, participantToken: 401 });
-  const unitOnly = (ok: number) => ({ none: 401, wrongKey: 401, operatorKey: 403, operatorSession: 403, unitSession: ok, terminalSession: ok, chairToken: 401, participantToken: 401 });
-  const chairOr = (ok: number) => ({ none: 401, wrongKey: 401, operatorKey: ok, operatorSession: ok, unitSession: 403, terminalSession: 403, chairToken: ok, participantToken: 403 });
+  // Join tokens are not accepted where only operators or accounts are (401); on a meeting's chair
+  // routes they are, and only chair roles (chair, cochair, operator) pass.
+  const joinTokens = (chairRoles: number, others: number) => ({
+    chairToken: chairRoles,
+    cochairToken: chairRoles,
+    operatorToken: chairRoles,
+    participantToken: others,
+    observerToken: others,
+    terminalToken: others,
+  });
+  const operatorOnly = (ok: number) => ({ none: 401, wrongKey: 401, operatorKey: ok, operatorSession: ok, unitSession: 403, terminalSession: 403, ...joinTokens(401, 401) });
+  const unitOnly = (ok: number) => ({ none: 401, wrongKey: 401, operatorKey: 403, operatorSession: 403, unitSession: ok, terminalSession: ok, ...joinTokens(401, 401) });
+  const chairOr = (ok: number) => ({ none: 401, wrongKey: 401, operatorKey: ok, operatorSession: ok, unitSession: 403, terminalSession: 403, ...joinTokens(ok, 403) });
   const chairOrOperator = chairOr(200);
-  const everyone = (status: number) => ({ none: status, wrongKey: status, operatorKey: status, operatorSession: status, unitSession: status, terminalSession: status, chairToken: status, participantToken: status });
+  const everyone = (status: number) => ({ none: status, wrongKey: status, operatorKey: status, operatorSession: status, unitSession: status, terminalSession: status, ...joinTokens(status, status) });
 
   /** method, documented path, the path called, body, status per credential */
   const matrix: [string, string, string, unknown, Record<Credential, number>][] = [
