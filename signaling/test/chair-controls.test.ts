@@ -174,6 +174,33 @@ describe('floor control', () => {
     await ok(unit, 'resumeProducer', { producerId: mic });
   });
 
+  it('muting one unit pauses its microphone on the server and tells it; asking it to unmute needs the floor', async () => {
+    const room = 'mute-one';
+    const [chair] = await join(room, 'city-office', 'chair');
+    const [unit, unitJoin] = await join(room, 'county-a', 'participant');
+    const [other, otherJoin] = await join(room, 'county-b', 'participant');
+    const mic = await publishMicrophone(unit, 5201);
+    const otherMic = await publishMicrophone(other, 5202);
+    const notice = nextEvent(unit, 'chairNotice');
+    await ok(chair, 'muteParticipant', { participantId: unitJoin.self.id, source: 'microphone' });
+    expect(producerPaused(room, unitJoin.self.id, mic)).toBe(true);
+    expect(producerPaused(room, otherJoin.self.id, otherMic)).toBe(false); // only that unit
+    expect(await notice).toMatchObject({ kind: 'muted', by: 'city-office' });
+
+    // Free floor: the unit is asked (it unmutes itself; the server does not open it).
+    const asked = nextEvent(unit, 'chairNotice');
+    await ok(chair, 'requestUnmute', { participantId: unitJoin.self.id });
+    expect(await asked).toMatchObject({ kind: 'unmuteRequested' });
+    expect(producerPaused(room, unitJoin.self.id, mic)).toBe(true);
+    await ok(unit, 'resumeProducer', { producerId: mic });
+
+    // Controlled floor: asking a unit without the floor is refused with what to do instead.
+    await ok(chair, 'setFloorMode', { mode: 'controlled' });
+    const refused = await request(chair, 'requestUnmute', { participantId: otherJoin.self.id });
+    expect(refused.ok).toBe(false);
+    if (!refused.ok) expect(refused.error).toMatchObject({ code: 'INVALID_STATE', message: expect.stringContaining('grant it the floor') });
+  });
+
   it('two co-chairs answering the same hand resolve in arrival order', async () => {
     const room = 'two-cochairs';
     const [a] = await join(room, 'deputy-a', 'cochair');
