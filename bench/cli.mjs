@@ -30,7 +30,15 @@ function runScenario(name, options) {
     stdio: ['ignore', 2, 2],
     env: { ...process.env, [`BENCH_${name.toUpperCase()}_OPTIONS`]: JSON.stringify(options) },
   });
-  if (run.status !== 0) process.exit(run.status ?? 1);
+  if (run.status !== 0) {
+    // A scenario that ran but missed its targets wrote its result (with `verdict`): print it, then fail.
+    try {
+      process.stdout.write(readFileSync(result, 'utf8'));
+    } catch {
+      // it did not get that far
+    }
+    process.exit(run.status ?? 1);
+  }
   return JSON.parse(readFileSync(result, 'utf8'));
 }
 
