@@ -158,4 +158,47 @@ describe('losing the signaling connection', () => {
     await meeting.expectServerCounts(4, 8);
     expect(meeting.pageErrors).toEqual([]);
   }, 120_000);
+
+  it('says the server cannot be reached when it stays down, retries on request, and rejoins when it is back', async () => {
+    // The link shortens the 30 s escalation threshold to 3 s.
+    const jwt = await meeting.token({ identity: 'town-d', name: '丁镇' });
+    const { page } = await meeting.openPage('unreachable', jwt, { unreachableAfterMs: '3000' });
+    await page.waitForFunction(() => window.__cityconf?.state().phase === 'joined', undefined, { timeout: JOIN_TIMEOUT_MS });
+    const stranded: Attendee = { identity: 'town-d', name: '丁镇', context: page.context(), page, id: (await selfId(page))! };
+    const log: string[] = [];
+    page.on('console', (message) => log.push(message.text()));
+    const attempts = (): number => log.filter((line) => line.includes('join-failed')).length;
+    const everyone = [chair, county, town, stranded];
+    await waitForParticipants(chair.page, 4);
+
+    await meeting.restartServer(async () => {
+      const notice = page.locator('[data-testid="connection-notice"][data-notice="disconnected"]');
+      await notice.waitFor({ state: 'visible', timeout: 5_000 });
+      expect(await notice.textContent()).toContain('连接已断开，正在重新连接');
+
+      const unreachable = page.getByTestId('connection-unreachable');
+      await unreachable.waitFor({ state: 'visible', timeout: 10_000 });
+      expect(await unreachable.textContent()).toContain('无法连接到会议服务器');
+      expect(await unreachable.textContent()).toContain('检查网络');
+      expect(await unreachable.textContent()).toContain('联系会议管理员');
+      expect(await page.getByTestId('connection-retry-now').textContent()).toContain('立即重试');
+      expect(await page.getByTestId('connection-leave').textContent()).toContain('离开');
+      expect(await page.evaluate(() => window.__cityconf!.state().phase)).toBe('joining');
+
+      // Attempts came 1 s and 3 s after the loss; the next is due 4 s later. 立即重试 makes one at once.
+      await expect.poll(attempts, { timeout: 5_000, interval: 50 }).toBe(2);
+      await page.getByTestId('connection-retry-now').click();
+      await expect.poll(attempts, { timeout: 1_500, interval: 50 }).toBe(3);
+      await unreachable.waitFor({ state: 'visible' });
+    });
+
+    for (const attendee of everyone) await waitForRejoin(attendee, JOIN_TIMEOUT_MS + 10_000);
+    await page.getByTestId('connection-notice').waitFor({ state: 'detached', timeout: 10_000 });
+    for (const attendee of everyone) await waitForParticipants(attendee.page, 4);
+    await waitForMediaFrom(page, [chair, county]);
+    await expectVideoGrowing(page, [chair]);
+    await waitForMediaFrom(chair.page, [stranded]);
+    await meeting.expectServerCounts(5, 10);
+    expect(meeting.pageErrors).toEqual([]);
+  }, 120_000);
 });

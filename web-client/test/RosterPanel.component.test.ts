@@ -52,6 +52,16 @@ function memberIds(): string[] {
   return screen.queryAllByTestId('roster-member').map((element) => element.dataset.participantId ?? '');
 }
 
+/** The sequential focus order, as Tab walks it (every stop here has tabindex 0 or none). */
+function tabStops(): HTMLElement[] {
+  return [...document.querySelectorAll<HTMLElement>('button, input, [tabindex]')].filter((element) => element.tabIndex >= 0 && !(element as HTMLButtonElement).disabled);
+}
+
+/** The virtual list's row (the roving focus stop) that holds an element. */
+function rowOf(element: HTMLElement): HTMLElement {
+  return element.closest<HTMLElement>('[data-row-index]')!;
+}
+
 describe('RosterPanel', () => {
   // happy-dom lays nothing out: give the virtual list a viewport tall enough for every row.
   const clientHeight = Object.getOwnPropertyDescriptor(HTMLElement.prototype, 'clientHeight');
@@ -92,6 +102,19 @@ describe('RosterPanel', () => {
     expect(groups().map((group) => group.key)).toEqual(['丙县', '甲县']);
     expect(memberIds()).toEqual(['emergency']);
     await fireEvent.click(county());
+    expect(memberIds().sort()).toEqual(['emergency', 'office', 'party']);
+  });
+
+  it('toggles a group from the keyboard: Enter or Space on its row', async () => {
+    renderRoster();
+    const county = (): HTMLElement => screen.getAllByTestId('roster-group').find((element) => element.dataset.key === '甲县')!;
+    rowOf(county()).focus();
+    await fireEvent.keyDown(document.activeElement!, { key: 'Enter' });
+    expect(county().getAttribute('aria-expanded')).toBe('false');
+    expect(memberIds()).toEqual(['emergency']);
+    expect(document.activeElement).toBe(rowOf(county()));
+    await fireEvent.keyDown(document.activeElement!, { key: ' ' });
+    expect(county().getAttribute('aria-expanded')).toBe('true');
     expect(memberIds().sort()).toEqual(['emergency', 'office', 'party']);
   });
 
@@ -255,6 +278,38 @@ describe('RosterPanel', () => {
       expect(screen.getByTestId('unit-action-mute')).toBeTruthy();
       await fireEvent.keyDown(screen.getByRole('menu'), { key: 'Escape' });
       expect(screen.queryByRole('menu')).toBeNull();
+
+      // From the keyboard: the focused row opens its menu, and closing gives the focus back to the row.
+      for (const key of [{ key: 'Enter' }, { key: 'ContextMenu' }, { key: 'F10', shiftKey: true }]) {
+        rowOf(row('town-2')).focus();
+        await fireEvent.keyDown(document.activeElement!, key);
+        expect(screen.getByRole('menu').dataset.unitId).toBe('town-2');
+        expect(document.activeElement).toBe(screen.getByTestId('unit-action-roll-call'));
+        await fireEvent.keyDown(screen.getByRole('menu'), { key: 'Escape' });
+        expect(screen.queryByRole('menu')).toBeNull();
+        expect(document.activeElement).toBe(rowOf(row('town-2')));
+      }
+    });
+
+    it('is one Tab stop: no group or menu button between the list and what follows it', () => {
+      renderRoster({
+        participants: [participant('county-a', '甲县', undefined)],
+        directory,
+        chair: { actions: {} as never, can: () => true, watchUnitId: null, onWatch: () => undefined, broadcastUnitId: null },
+      });
+      const after = document.body.appendChild(document.createElement('button'));
+      try {
+        const list = screen.getByTestId('roster-list');
+        expect(screen.getAllByTestId('unit-menu-button').length).toBeGreaterThan(0);
+        const stops = tabStops();
+        const inList = stops.filter((stop) => list.contains(stop));
+        expect(inList.map((stop) => stop.dataset.rowIndex)).toEqual(['0']);
+        const at = stops.indexOf(inList[0]!);
+        expect(stops[at - 1]).toBe(screen.getByTestId('roster-hands-only'));
+        expect(stops[at + 1]).toBe(after);
+      } finally {
+        after.remove();
+      }
     });
   });
 
@@ -275,5 +330,43 @@ describe('RosterPanel', () => {
     expect(document.activeElement!.getAttribute('aria-posinset')).toBe('601');
     await fireEvent.keyDown(document.activeElement!, { key: 'Home' });
     await waitFor(() => expect(activeRow()).toBe('0'));
+  });
+
+  it('keeps the focus on the active row while it is scrolled out of view and back', async () => {
+    const many = Array.from({ length: 600 }, (_, i) => participant(`u${i}`, `单位${String(i).padStart(3, '0')}`, '甲县'));
+    renderRoster({ participants: many });
+    const list = screen.getByTestId('roster-list');
+    const activeRow = (): string | undefined => (document.activeElement as HTMLElement | null)?.dataset.rowIndex;
+    const rendered = (index: number): HTMLElement | null => list.querySelector<HTMLElement>(`[data-row-index="${index}"]`);
+    rendered(0)!.focus();
+    for (let i = 0; i < 5; i++) await fireEvent.keyDown(document.activeElement!, { key: 'ArrowDown' });
+    await waitFor(() => expect(activeRow()).toBe('5'));
+    const focused = document.activeElement;
+
+    // Scrolled away (by the wheel): the rows around it are gone, the focused row stays.
+    list.scrollTop = 300 * 34;
+    await fireEvent.scroll(list);
+    expect(rendered(6)).toBeNull();
+    expect(rendered(300)).not.toBeNull();
+    expect(document.activeElement).toBe(focused);
+    list.scrollTop = 0;
+    await fireEvent.scroll(list);
+    expect(document.activeElement).toBe(focused);
+    expect(activeRow()).toBe('5');
+
+    // Arrows far down and back up: the focus follows the active row the whole way.
+    for (let i = 0; i < 10; i++) await fireEvent.keyDown(document.activeElement!, { key: 'PageDown' });
+    await waitFor(() => expect(Number(activeRow())).toBeGreaterThan(100));
+    const far = Number(activeRow());
+    expect(rendered(5)).toBeNull();
+    for (let i = 0; i < 3; i++) await fireEvent.keyDown(document.activeElement!, { key: 'ArrowUp' });
+    await waitFor(() => expect(activeRow()).toBe(String(far - 3)));
+    // Ten pages up lands three rows above where the ten pages down started; three down is row 5 again.
+    for (let i = 0; i < 10; i++) await fireEvent.keyDown(document.activeElement!, { key: 'PageUp' });
+    await waitFor(() => expect(activeRow()).toBe('2'));
+    for (let i = 0; i < 3; i++) await fireEvent.keyDown(document.activeElement!, { key: 'ArrowDown' });
+    await waitFor(() => expect(activeRow()).toBe('5'));
+    expect(document.activeElement!.textContent).toContain('单位004');
+    expect([...list.querySelectorAll<HTMLElement>('[data-row-index]')].filter((row) => row.tabIndex === 0)).toEqual([document.activeElement]);
   });
 });

@@ -28,6 +28,7 @@ export function joinedState(changes: Partial<SessionState> = {}): SessionState {
     feeds: [],
     recording: { active: false, recordingId: null, since: null, by: null },
     sipLegs: [],
+    serverUnreachable: false,
     meeting: null,
     control: null,
     rollCallResults: {},

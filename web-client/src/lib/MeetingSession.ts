@@ -30,6 +30,7 @@ import { describeError, log } from './log';
 import { MediaConnection, type InboundStats } from './MediaConnection';
 import { micAllowed } from './meetingControl';
 import { MeetingGovernance, type GovernanceState } from './MeetingGovernance';
+import { backOff, FIRST_RETRY_DELAY_MS, unreachableAfterMs } from './reconnectPlan';
 import type { VideoCodec } from './route';
 import { SignalingError } from './signaling';
 
@@ -81,6 +82,8 @@ export interface SessionState extends GovernanceState {
   local: LocalState;
   error: SessionError | null;
   notice: Notice | null;
+  /** Rejoining has failed for the whole escalation threshold: the server cannot be reached (retries go on). */
+  serverUnreachable: boolean;
   endReason: EndReason | null;
   /** The server's main speaker (may be this participant), null until someone has spoken. */
   activeSpeakerId: string | null;
@@ -117,8 +120,6 @@ interface ParticipantRecord {
 const LOCAL_SOURCES: readonly LocalSource[] = ['camera', 'microphone'];
 /** wantedLayer of a microphone that is heard (audio has no layers). */
 const AUDIO_ON = -1;
-const FIRST_RETRY_DELAY_MS = 1_000;
-const MAX_RETRY_DELAY_MS = 8_000;
 const MEDIA_RESTART_REJOIN_DELAY_MS = 1_500;
 const LEAVE_TIMEOUT_MS = 3_000;
 /**
@@ -146,6 +147,9 @@ export class MeetingSession {
   private wanted: MediaPreferences = { camera: true, microphone: true };
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private retryDelayMs = FIRST_RETRY_DELAY_MS;
+  /** Runs from losing the connection until rejoining; when it fires, the server counts as unreachable. */
+  private unreachableTimer: ReturnType<typeof setTimeout> | null = null;
+  private serverUnreachable = false;
   /** Publishing and camera/microphone switches run one at a time. */
   private mediaQueue: Promise<void> = Promise.resolve();
   private emitScheduled = false;
@@ -174,6 +178,8 @@ export class MeetingSession {
     private readonly videoCodec: VideoCodec = 'vp8',
     /** Never opens the camera or microphone, and publishes nothing (command-centre walls). */
     private readonly receiveOnly = false,
+    /** How long rejoining may fail before the server counts as unreachable (links may shorten it for tests). */
+    private readonly unreachableAfter = unreachableAfterMs(globalThis.location?.search ?? ''),
   ) {
     this.localMedia.onEnded((source) => void this.enqueueMedia(() => this.recoverLostDevice(source)));
   }
@@ -197,6 +203,13 @@ export class MeetingSession {
     this.endReason = null;
     this.retryDelayMs = FIRST_RETRY_DELAY_MS;
     await this.connect({ isRetry: false });
+  }
+
+  /** While rejoining after a lost connection: the next attempt now rather than when its timer fires. */
+  retryNow(): void {
+    if (this.phase !== 'joining' || this.retryTimer === null) return;
+    log.info('retry-now', { meetingId: this.meetingId });
+    void this.connect({ isRetry: true });
   }
 
   async leave(): Promise<void> {
@@ -443,6 +456,7 @@ export class MeetingSession {
       this.phase = 'error';
       this.error = sessionError;
       this.notice = null;
+      this.stopUnreachableTimer();
       this.emit();
     }
   }
@@ -465,6 +479,7 @@ export class MeetingSession {
     this.phase = 'joined';
     this.notice = null;
     this.retryDelayMs = FIRST_RETRY_DELAY_MS;
+    this.stopUnreachableTimer();
     this.emit();
   }
 
@@ -473,8 +488,26 @@ export class MeetingSession {
     this.closeConnection();
     this.phase = 'joining';
     this.notice = notice;
+    this.startUnreachableTimer();
     this.emit();
     this.scheduleRetry(delayMs);
+  }
+
+  private startUnreachableTimer(): void {
+    if (this.unreachableTimer !== null || this.serverUnreachable) return;
+    this.unreachableTimer = setTimeout(() => {
+      this.unreachableTimer = null;
+      if (this.phase !== 'joining') return;
+      log.warn('server-unreachable', { meetingId: this.meetingId, afterMs: this.unreachableAfter });
+      this.serverUnreachable = true;
+      this.emit();
+    }, this.unreachableAfter);
+  }
+
+  private stopUnreachableTimer(): void {
+    if (this.unreachableTimer !== null) clearTimeout(this.unreachableTimer);
+    this.unreachableTimer = null;
+    this.serverUnreachable = false;
   }
 
   private scheduleRetry(delayMs: number): void {
@@ -487,7 +520,7 @@ export class MeetingSession {
 
   private nextRetryDelay(): number {
     const delay = this.retryDelayMs;
-    this.retryDelayMs = Math.min(this.retryDelayMs * 2, MAX_RETRY_DELAY_MS);
+    this.retryDelayMs = backOff(this.retryDelayMs);
     return delay;
   }
 
@@ -516,6 +549,7 @@ export class MeetingSession {
     this.phase = 'left';
     this.endReason = reason;
     this.notice = null;
+    this.stopUnreachableTimer();
     this.emit();
   }
 
@@ -1000,6 +1034,7 @@ export class MeetingSession {
       },
       error: this.error,
       notice: this.notice,
+      serverUnreachable: this.serverUnreachable,
       endReason: this.endReason,
       activeSpeakerId: this.activeSpeakerId,
       chat: this.chat,
