@@ -227,7 +227,8 @@ export class VideoSwitch {
       this.prune();
       this.options.logger.info({ encoder: encoder.id }, 'video encoder switched');
     }
-    if (encoder.id === this.current) for (const sink of [...this.sinks]) sink.deliver(this, packet, ssrc, keyFrame);
+    // A sink taking this output leaves its previous switch, never this one: no copy of the set per packet.
+    if (encoder.id === this.current) for (const sink of this.sinks) sink.deliver(this, packet, ssrc, keyFrame);
   }
 
   /** Asks a new source for key frames until one came or it is no longer wanted. */
